@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test install install-test lint typecheck bench services clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+
+install-test: $(TEST_STAMP)
+
+## make run: create .venv, install Roost, open the workbench on sample_flows/
+run: $(STAMP)
+	$(BIN)/roost sample_flows
+
+## make test: install test extras, start the real services the tests use, run pytest
+test: $(TEST_STAMP)
+	bash tests/services/start.sh
+	$(BIN)/python -m pytest -q
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check engine tui tests benchmarks
+	$(BIN)/mypy engine
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/task_overhead.py
+
+clean:
+	rm -rf $(VENV) .roost .pytest_cache

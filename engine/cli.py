@@ -1,0 +1,311 @@
+"""`roost`: the headless command line (the contract is in DESIGN.md).
+
+Only argparse and the engine are imported here; Textual is imported only when
+the workbench itself is opened, so `roost validate` and `roost run` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InvalidFlowError, UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+COMMANDS = ("run", "validate", "executions", "execution", "storage", "serve")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # exit 2 with a one-line hint, as argparse does, minus noise
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="roost", description="Run Kestra-style YAML flows locally.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a flow headless; logs on stderr")
+    run.add_argument("flow", help="the flow's YAML file")
+    run.add_argument("-i", "--input", action="append", default=[], metavar="KEY=VALUE",
+                     help="an input value (repeatable); FILE inputs take a local path")
+    run.add_argument("--json", action="store_true", help="print the execution as JSON on stdout")
+    wd = run.add_mutually_exclusive_group()
+    wd.add_argument("--keep-workdir", action="store_true", help="keep every working directory")
+    wd.add_argument("--clean-workdir", action="store_true", help="delete working directories at the end")
+    run.add_argument("--namespace-files", action="append", default=[], metavar="NAMESPACE=DIR",
+                     help="where a namespace's files are (repeatable)")
+    run.add_argument("--runner", choices=("auto", "process", "docker"), default=None,
+                     help="where script tasks run (default: roost.toml, else auto)")
+    run.add_argument("--trigger", metavar="PAYLOAD.json",
+                     help="run as if a trigger fired with this JSON payload (the `trigger` variable)")
+    run.add_argument("--log-level", default="INFO", choices=("TRACE", "DEBUG", "INFO", "WARN", "ERROR"),
+                     help="the lowest level printed (default INFO)")
+
+    validate = sub.add_parser("validate", help="check flows; errors as file:line:col: message")
+    validate.add_argument("flows", nargs="+")
+
+    executions = sub.add_parser("executions", help="history, newest first")
+    executions.add_argument("--json", action="store_true")
+    executions.add_argument("--limit", type=int, default=50)
+
+    execution = sub.add_parser("execution", help="one execution: task runs, outputs, logs")
+    execution.add_argument("id")
+    execution.add_argument("--json", action="store_true")
+    execution.add_argument("--logs", action="store_true", help="also print its logs")
+
+    storage = sub.add_parser("storage", help="internal storage")
+    storage_sub = storage.add_subparsers(dest="storage_command", parser_class=_Parser, required=True)
+    get = storage_sub.add_parser("get", help="the bytes of a kestra:/// file")
+    get.add_argument("uri")
+    get.add_argument("-o", "--output", help="write to this file instead of stdout")
+
+    serve = sub.add_parser("serve", help="the workbench in a browser (textual-serve, 127.0.0.1)")
+    serve.add_argument("path", nargs="?", default=".", help="a flow file or a folder of flows")
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on (default 8000)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
+            return _open_workbench(args_list[0] if args_list else ".")
+        args = build_parser().parse_args(args_list)
+        if args.command is None:
+            build_parser().print_help()
+            return EXIT_OK
+        handler = {"run": cmd_run, "validate": cmd_validate, "executions": cmd_executions,
+                   "execution": cmd_execution, "storage": cmd_storage,
+                   "serve": cmd_serve}[args.command]
+        return handler(args)
+    except UsageError as exc:
+        print(f"roost: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except InvalidFlowError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def sys_exit() -> None:
+    sys.exit(main())
+
+
+def _open_workbench(path: str) -> int:
+    try:
+        from tui.app import run_workbench  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        print("roost: the workbench is not built yet; use `roost run FLOW` (see roost --help)",
+              file=sys.stderr)
+        return EXIT_INVALID
+    return int(run_workbench(path))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from tui.serve import serve  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        print("roost: the workbench is not built yet", file=sys.stderr)
+        return EXIT_INVALID
+    return int(serve(Path(args.path), args.port))
+
+
+def _runtime(flow_path: Path, *, history: bool = True) -> Any:
+    from engine.config import RoostConfig, RoostHome
+    from engine.runtime import Runtime
+
+    return Runtime.create(RoostHome.from_environment(), RoostConfig.find_and_load(flow_path), history=history)
+
+
+def _key_values(pairs: list[str], what: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{what} '{pair}' must look like KEY=VALUE")
+        result[key] = value
+    return result
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from engine.cli_output import LogPrinter, execution_json, summary
+    from engine.executor import Executor
+    from engine.flow.inputs import InputError
+    from engine.flow.loader import load_flow
+    from engine.runtime import RunOptions
+
+    flow_path = Path(args.flow)
+    inputs = _key_values(args.input, "input")
+    namespace_dirs = {ns: Path(d).absolute() for ns, d in _key_values(args.namespace_files, "--namespace-files").items()}
+    trigger = _read_trigger(args.trigger) if args.trigger else None
+    runtime = _runtime(flow_path)
+    try:
+        flow = load_flow(flow_path, runtime.config.plugin_defaults)
+        for warning in flow.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        options = RunOptions(
+            runner=args.runner,
+            keep_workdir=True if args.keep_workdir else False if args.clean_workdir else None,
+            namespace_dirs=namespace_dirs,
+        )
+        executor = Executor(runtime)
+        executor.bus.subscribe(LogPrinter(sys.stderr, args.log_level))
+        try:
+            handle = executor.prepare(flow, inputs, trigger=trigger, options=options)
+        except InputError as exc:
+            print(f"{flow_path}: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        interrupted = _run_until_done(executor, handle)
+        execution = handle.execution
+        if runtime.history is not None:
+            runtime.history.flush()
+        if args.json:
+            print(execution_json(execution, handle.task_runs()))
+        print(summary(execution), file=sys.stderr)
+        if interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_OK if execution.state.value in ("SUCCESS", "WARNING") else EXIT_FAILED
+    finally:
+        runtime.close()
+
+
+def _run_until_done(executor: Any, handle: Any) -> bool:
+    """Runs in a worker thread so Ctrl-C here can cancel it cleanly; True when interrupted."""
+    interrupted = threading.Event()
+
+    def on_sigint(_signum: int, _frame: Any) -> None:
+        if interrupted.is_set():
+            return
+        interrupted.set()
+        print("\ninterrupted: cancelling the execution...", file=sys.stderr)
+        handle.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous_term = signal.signal(signal.SIGTERM, on_sigint)
+    try:
+        executor.start(handle)
+        while handle.thread.is_alive():
+            handle.thread.join(0.2)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+    return interrupted.is_set()
+
+
+def _read_trigger(path: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--trigger {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--trigger {path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(payload, dict):
+        raise UsageError(f"--trigger {path}: the payload must be a JSON object")
+    return payload
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from engine.config import RoostConfig
+    from engine.flow.loader import discover_flow_files, load_flow
+
+    status = EXIT_OK
+    paths: list[Path] = []
+    for name in args.flows:
+        path = Path(name)
+        if path.is_dir():
+            paths.extend(discover_flow_files(path))
+        else:
+            paths.append(path)
+    for path in paths:
+        try:
+            config = RoostConfig.find_and_load(path)
+            flow = load_flow(path, config.plugin_defaults)
+        except InvalidFlowError as exc:
+            print(str(exc), file=sys.stderr)
+            status = EXIT_INVALID
+            continue
+        for warning in flow.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{path}: OK ({flow.namespace}.{flow.id}, {sum(1 for _ in flow.walk_tasks())} tasks)")
+    return status
+
+
+def _history() -> Any:
+    from engine.config import RoostHome
+    from engine.history import History
+
+    home = RoostHome.from_environment()
+    if not home.history_db.exists():
+        return None
+    return History(home.history_db)
+
+
+def cmd_executions(args: argparse.Namespace) -> int:
+    from engine.cli_output import executions_table
+    from engine.history import _json_default
+
+    history = _history()
+    executions = history.list_executions(limit=args.limit) if history else []
+    if args.json:
+        payload = [e.to_json(history.task_runs(e.id)) for e in executions] if history else []
+        print(json.dumps(payload, default=_json_default, indent=2))
+    elif executions:
+        print(executions_table(executions))
+    else:
+        print("no executions yet: run one with `roost run FLOW`", file=sys.stderr)
+    if history:
+        history.close()
+    return EXIT_OK
+
+
+def cmd_execution(args: argparse.Namespace) -> int:
+    from engine.cli_output import execution_json, summary, task_run_tree
+
+    history = _history()
+    execution = history.get_execution(args.id) if history else None
+    if execution is None:
+        raise UsageError(f"no execution '{args.id}' in the history (see `roost executions`)")
+    task_runs = history.task_runs(execution.id)
+    if args.json:
+        print(execution_json(execution, task_runs))
+    else:
+        print(summary(execution))
+        print(task_run_tree(task_runs))
+        if args.logs:
+            for record in history.logs(execution.id):
+                print(f"{record.date} {record.task_id or '-'} {record.level.ljust(5)} {record.message}")
+    history.close()
+    return EXIT_OK
+
+
+def cmd_storage(args: argparse.Namespace) -> int:
+    from engine.config import RoostHome
+    from engine.storage import InternalStorage, StorageError
+
+    storage = InternalStorage(RoostHome.from_environment().storage)
+    try:
+        data_path = storage.open_existing(args.uri)
+    except StorageError as exc:
+        raise UsageError(str(exc)) from None
+    if args.output:
+        Path(args.output).write_bytes(data_path.read_bytes())
+    else:
+        with data_path.open("rb") as source:
+            while chunk := source.read(1 << 20):
+                sys.stdout.buffer.write(chunk)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys_exit()

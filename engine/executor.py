@@ -1,0 +1,552 @@
+"""The in-process executor: runs a flow's tasks, publishes events, obeys control commands.
+
+Kestra splits this across an executor and workers talking through a queue;
+here one execution is one thread that walks the task tree, and flowable tasks
+run their children through their TaskContext. Parallel branches get threads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from engine.errors import TaskFailure
+from engine.events import EventBus, ExecutionChanged, LogLine, PausedAtTask, TaskRunChanged
+from engine.execution import Execution, TaskRun, utcnow
+from engine.flow.model import Flow
+from engine.ids import new_id
+from engine.retry import RetryConfigError, RetryPolicy
+from engine.runtime import RunOptions, Runtime
+from engine.states import State, combine_states
+from engine.storage import StorageError
+from engine.task_context import ChildGroup, TaskContext
+from engine.tasks.base import Task, TaskResult
+from engine.truth import is_truthy
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a task runs in the tree: its parent run, iteration value and shared directory."""
+
+    parent: TaskRun | None = None
+    value: str | None = None
+    value_path: tuple[str, ...] = ()
+    parents: tuple[dict[str, Any], ...] = ()
+    working_dir: Path | None = None
+
+
+class ExecutionHandle:
+    """Control of one running execution: cancel, resume, wait; safe from any thread."""
+
+    def __init__(self, run: ExecutionRun) -> None:
+        self._run = run
+        self.execution_id = run.execution.id
+        self.thread: threading.Thread | None = None
+
+    @property
+    def execution(self) -> Execution:
+        return self._run.execution
+
+    def task_runs(self) -> list[TaskRun]:
+        return self._run.task_runs()
+
+    def cancel(self) -> None:
+        self._run.cancel()
+
+    def resume(self) -> None:
+        self._run.resume()
+
+    def wait(self, timeout: float | None = None) -> Execution:
+        if self.thread is not None:
+            self.thread.join(timeout)
+        return self._run.execution
+
+    @property
+    def done(self) -> bool:
+        return self._run.finished.is_set()
+
+
+class Executor:
+    """Creates executions of flows and runs them, in this thread or in a background one."""
+
+    def __init__(self, runtime: Runtime, bus: EventBus | None = None) -> None:
+        self.runtime = runtime
+        self.bus = bus or EventBus()
+        if runtime.history is not None:
+            runtime.history.attach(self.bus)
+
+    def prepare(self, flow: Flow, inputs: Mapping[str, Any] | None = None, *,
+                trigger: dict[str, Any] | None = None, labels: Mapping[str, str] | None = None,
+                options: RunOptions | None = None, execution_id: str | None = None) -> ExecutionHandle:
+        """Validate inputs and create the execution (raises InputError before anything runs)."""
+        from engine.flow.inputs import resolve_inputs
+
+        execution_id = execution_id or new_id()
+
+        def store_file(input_id: str, path: Path) -> str:
+            uri = self.runtime.storage.input_file_uri(flow.namespace, flow.id, execution_id,
+                                                      input_id, path.name)
+            self.runtime.storage.put_file(uri, path)
+            return uri
+
+        resolved = resolve_inputs(flow.inputs, dict(inputs or {}), store_file=store_file)
+        execution = Execution(
+            id=execution_id, namespace=flow.namespace, flow_id=flow.id,
+            inputs=resolved, labels={**flow.labels, **dict(labels or {})}, trigger=trigger,
+            flow_path=flow.path,
+        )
+        run = ExecutionRun(self.runtime, self.bus, flow, execution, options or RunOptions())
+        return ExecutionHandle(run)
+
+    def run(self, flow: Flow, inputs: Mapping[str, Any] | None = None, **kwargs: Any) -> Execution:
+        """Run to the end in the calling thread."""
+        handle = self.prepare(flow, inputs, **kwargs)
+        handle._run.execute()
+        return handle.execution
+
+    def start(self, handle: ExecutionHandle) -> ExecutionHandle:
+        """Run a prepared execution in a background thread."""
+        thread = threading.Thread(target=handle._run.execute, name=f"execution-{handle.execution_id}",
+                                  daemon=True)
+        handle.thread = thread
+        thread.start()
+        return handle
+
+
+class ExecutionRun:
+    """The state of one execution while it runs; only the executor thread(s) mutate it."""
+
+    def __init__(self, runtime: Runtime, bus: EventBus, flow: Flow, execution: Execution,
+                 options: RunOptions) -> None:
+        self.runtime = runtime
+        self.bus = bus
+        self.flow = flow
+        self.execution = execution
+        self.options = options
+        self._task_runs: dict[str, TaskRun] = {}
+        self.outputs: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._cancel = threading.Event()
+        self._resume = threading.Event()
+        self._active: set[TaskContext] = set()
+        self.finished = threading.Event()
+        self._base_variables = self._make_base_variables()
+        self._services = _RenderServices(self)
+        self._workdirs_created = False
+        self._notices: set[str] = set()
+
+    # --- state and events --------------------------------------------------------
+    def task_runs(self) -> list[TaskRun]:
+        with self._lock:
+            return list(self._task_runs.values())
+
+    def task_run(self, task_run_id: str) -> TaskRun:
+        return self._task_runs[task_run_id]
+
+    def _set_execution_state(self, state: State, **changes: Any) -> None:
+        with self._lock:
+            self.execution = dataclasses.replace(self.execution.with_state(state), **changes)
+            self.bus.publish(ExecutionChanged(self.execution))
+
+    def _put_task_run(self, task_run: TaskRun) -> TaskRun:
+        with self._lock:
+            self._task_runs[task_run.id] = task_run
+            self.bus.publish(TaskRunChanged(task_run))
+        return task_run
+
+    def _set_task_state(self, task_run_id: str, state: State, **changes: Any) -> TaskRun:
+        with self._lock:
+            current = self._task_runs[task_run_id]
+            return self._put_task_run(dataclasses.replace(current.with_state(state), **changes))
+
+    def update_task_run(self, task_run_id: str, **changes: Any) -> None:
+        with self._lock:
+            self._put_task_run(dataclasses.replace(self._task_runs[task_run_id], **changes))
+
+    def add_metric(self, task_run_id: str, metric: dict[str, Any]) -> None:
+        with self._lock:
+            current = self._task_runs[task_run_id]
+            self._task_runs[task_run_id] = dataclasses.replace(current, metrics=(*current.metrics, metric))
+
+    def first_notice(self, key: str) -> bool:
+        with self._lock:
+            if key in self._notices:
+                return False
+            self._notices.add(key)
+            return True
+
+    def log(self, task_run_id: str | None, task_id: str | None, level: str, message: str) -> None:
+        masked = self.runtime.masker.mask(message)
+        self.bus.publish(LogLine(self.execution.id, task_run_id, task_id, level, masked, utcnow()))
+
+    # --- control -----------------------------------------------------------------
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._resume.set()
+        with self._lock:
+            for ctx in list(self._active):
+                ctx.stop.set()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    # --- running -----------------------------------------------------------------
+    def execute(self) -> None:
+        """Run the whole flow; never raises (a bug becomes a FAILED execution with a log line)."""
+        try:
+            self._set_execution_state(State.CREATED)
+            self._set_execution_state(State.RUNNING)
+            for warning in self.flow.warnings:
+                self.log(None, None, "WARN", warning)
+            state = self.run_block(self.flow.tasks, self.flow.errors, self.flow.finally_, Scope())
+            outputs: dict[str, Any] = {}
+            if self.cancelled:
+                state = State.KILLED
+            elif state in (State.SUCCESS, State.WARNING) and self.flow.outputs:
+                outputs, failed = self._render_flow_outputs()
+                if failed:
+                    state = State.FAILED
+            masked = self.runtime.masker.mask_value(outputs)
+            self._set_execution_state(state, outputs=masked)
+        except Exception as exc:  # a Roost bug must still end the execution consistently
+            self.log(None, None, "ERROR", f"internal error: {exc!r}")
+            self.log(None, None, "TRACE", traceback.format_exc())
+            self._set_execution_state(State.FAILED, error=repr(exc))
+        finally:
+            self._finish_workdirs()
+            self.finished.set()
+
+    def create_working_directory(self, ctx: TaskContext) -> Path:
+        from engine.workdirs import create_workdir
+
+        self._workdirs_created = True
+        path = create_workdir(self.runtime.home.workdirs, self.flow.namespace, self.flow.id,
+                              self.execution.id, ctx.task.id)
+        self.update_task_run(ctx.task_run_id, working_dir=str(path))
+        return path
+
+    def _finish_workdirs(self) -> None:
+        if not self._workdirs_created:
+            return
+        from engine.workdirs import directory_size, finish_execution, human_size
+
+        try:
+            kept = finish_execution(self.runtime.home.workdirs, self.flow.namespace, self.flow.id,
+                                    self.execution.id, self.options.keep_workdir)
+        except OSError as exc:
+            self.log(None, None, "WARN", f"cleaning working directories failed: {exc}")
+            return
+        if kept is not None:
+            files, size = directory_size(kept)
+            self.log(None, None, "INFO", f"working directories kept at {kept} "
+                                         f"({files} files, {human_size(size)})")
+
+    def _render_flow_outputs(self) -> tuple[dict[str, Any], bool]:
+        outputs: dict[str, Any] = {}
+        context = dict(self._base_variables)
+        for output in self.flow.outputs:
+            try:
+                outputs[output.id] = self.runtime.templates.render_value(output.value, context, self._services)
+            except Exception as exc:
+                self.log(None, None, "ERROR", f"flow output '{output.id}': {getattr(exc, 'message', exc)}")
+                return outputs, True
+        return outputs, False
+
+    def run_block(self, tasks: Sequence[Task], errors: Sequence[Task], finally_: Sequence[Task],
+                  scope: Scope) -> State:
+        state = self.run_sequence(tasks, scope)
+        if state is State.FAILED and errors and not self.cancelled:
+            self.run_sequence(errors, scope)
+        if finally_:
+            final_state = self.run_sequence(finally_, scope, even_if_cancelled=True)
+            state = combine_states([state, final_state])
+        return state
+
+    def run_sequence(self, tasks: Sequence[Task], scope: Scope, *, even_if_cancelled: bool = False) -> State:
+        states: list[State] = []
+        for task in tasks:
+            if task.disabled:
+                continue
+            if self.cancelled and not even_if_cancelled:
+                states.append(State.KILLED)
+                break
+            task_run = self.run_task(task, scope)
+            states.append(task_run.state)
+            if task_run.state in (State.FAILED, State.KILLED):
+                break
+        return combine_states(states)
+
+    def run_groups(self, ctx: TaskContext, groups: Sequence[ChildGroup], limit: int) -> State:
+        if not groups:
+            return State.SUCCESS
+        workers = len(groups) if limit <= 0 else min(limit, len(groups))
+        failed = threading.Event()
+
+        def run_group(group: ChildGroup) -> State:
+            if failed.is_set() or self.cancelled:
+                return State.SKIPPED
+            scope = self.child_scope(ctx, value=group.value, working_dir=ctx.working_dir)
+            state = self.run_sequence(group.tasks, scope)
+            if state in (State.FAILED, State.KILLED):
+                failed.set()
+            return state
+
+        if workers == 1:
+            return combine_states(run_group(g) for g in groups)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{ctx.task.id}") as pool:
+            return combine_states(pool.map(run_group, groups))
+
+    def child_scope(self, ctx: TaskContext, *, value: str | None, working_dir: Path | None) -> Scope:
+        parent_run = ctx.task_run
+        scope = ctx.scope
+        entry = {"taskrun": {"value": parent_run.value}, "task": {"id": parent_run.task_id}}
+        if value is None:
+            return Scope(parent=parent_run, value=scope.value, value_path=scope.value_path,
+                         parents=(entry, *scope.parents), working_dir=working_dir or scope.working_dir)
+        return Scope(parent=parent_run, value=value, value_path=(*scope.value_path, value),
+                     parents=(entry, *scope.parents), working_dir=working_dir or scope.working_dir)
+
+    def run_task(self, task: Task, scope: Scope) -> TaskRun:
+        """One task from CREATED to a terminal state, with runIf, retries, timeout and allowFailure."""
+        task_run = self._put_task_run(TaskRun(
+            id=new_id(), execution_id=self.execution.id, task_id=task.id, task_type=task.type,
+            parent_task_run_id=scope.parent.id if scope.parent else None,
+            value=scope.value, value_path=scope.value_path,
+            working_dir=str(scope.working_dir) if scope.working_dir else None,
+        ).with_state(State.CREATED))
+        ctx = TaskContext(self, task, task_run, scope)
+        if task.run_if is not None:
+            try:
+                condition = ctx.render(task.run_if, "runIf")
+            except TaskFailure as failure:
+                ctx.error(failure.message)
+                return self._set_task_state(task_run.id, State.FAILED)
+            if not is_truthy(condition):
+                return self._set_task_state(task_run.id, State.SKIPPED)
+        self._set_task_state(task_run.id, State.RUNNING)
+        with self._lock:
+            self._active.add(ctx)
+        try:
+            state, outputs, attempts = self._run_attempts(task, ctx)
+        finally:
+            with self._lock:
+                self._active.discard(ctx)
+        if state is State.FAILED and task.allow_failure:
+            state = State.WARNING
+        if state is State.WARNING and task.allow_warning:
+            state = State.SUCCESS
+        self._record_outputs(task, scope, outputs)
+        masked = self.runtime.masker.mask_value(outputs)
+        return self._set_task_state(task_run.id, state, outputs=masked, attempts=attempts)
+
+    def _run_attempts(self, task: Task, ctx: TaskContext) -> tuple[State, dict[str, Any], int]:
+        policy = self._retry_policy(task, ctx)
+        started = time.monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
+            state, outputs = self._run_once(task, ctx)
+            if state is not State.FAILED or policy is None or self.cancelled or ctx.timed_out:
+                break
+            delay = policy.next_delay(attempts, timedelta(seconds=time.monotonic() - started))
+            if delay is None:
+                break
+            ctx.warn(f"attempt {attempts} failed; retrying in {delay.total_seconds():g}s")
+            if ctx.stop.wait(delay.total_seconds()):
+                state = State.KILLED
+                break
+            ctx.stop.clear()
+        if state is State.SUCCESS and attempts > 1 and policy is not None and policy.warning_on_retry:
+            state = State.WARNING
+        return state, outputs, attempts
+
+    def _retry_policy(self, task: Task, ctx: TaskContext) -> RetryPolicy | None:
+        raw = task.retry if task.retry is not None else (None if task.FLOWABLE else self.flow.retry)
+        if not raw:
+            return None
+        try:
+            return RetryPolicy.parse(raw)
+        except (RetryConfigError, ValueError) as exc:
+            ctx.warn(f"retry ignored: {exc}")
+            return None
+
+    def _run_once(self, task: Task, ctx: TaskContext) -> tuple[State, dict[str, Any]]:
+        timer = self._start_timeout(task, ctx)
+        try:
+            result = task.run(ctx)
+            if isinstance(result, TaskResult):
+                state, outputs = result.state, result.outputs
+            else:
+                state, outputs = State.SUCCESS, result or {}
+        except TaskFailure as failure:
+            ctx.error(failure.message)
+            state, outputs = State.FAILED, failure.outputs
+        except Exception as exc:
+            ctx.error(f"internal error in task '{task.id}': {exc!r}")
+            ctx.log("TRACE", traceback.format_exc())
+            state, outputs = State.FAILED, {}
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if ctx.timed_out:
+            ctx.error(f"task '{task.id}' timed out after {task.timeout}")
+            state = State.FAILED
+        elif ctx.stop.is_set() and self.cancelled:
+            state = State.KILLED
+        return state, outputs
+
+    def _start_timeout(self, task: Task, ctx: TaskContext) -> threading.Timer | None:
+        if task.timeout is None:
+            return None
+        duration = ctx.render_duration(task.timeout, "timeout")
+        if duration is None:
+            return None
+
+        def expire() -> None:
+            ctx.timed_out = True
+            ctx.stop.set()
+
+        timer = threading.Timer(duration.total_seconds(), expire)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _record_outputs(self, task: Task, scope: Scope, outputs: dict[str, Any]) -> None:
+        with self._lock:
+            if not scope.value_path:
+                self.outputs[task.id] = outputs
+                return
+            node = self.outputs.setdefault(task.id, {})
+            for value in scope.value_path[:-1]:
+                node = node.setdefault(value, {})
+            node[scope.value_path[-1]] = outputs
+
+    def pause_task(self, ctx: TaskContext, timeout: timedelta | None) -> bool:
+        self._resume.clear()
+        self._set_task_state(ctx.task_run_id, State.PAUSED)
+        self._set_execution_state(State.PAUSED)
+        self.bus.publish(PausedAtTask(self.execution.id, ctx.task.id, ctx.task_run_id, "pause"))
+        resumed = self._resume.wait(timeout.total_seconds() if timeout else None)
+        self._set_execution_state(State.RUNNING)
+        self._set_task_state(ctx.task_run_id, State.RUNNING)
+        return resumed and not self.cancelled
+
+    # --- templates -----------------------------------------------------------------
+    def _make_base_variables(self) -> dict[str, Any]:
+        flow, execution = self.flow, self.execution
+        envs: dict[str, str] = {}
+        for prefix in self.runtime.config.env_prefixes:
+            for key, value in self.runtime.environ.items():
+                if key.startswith(prefix) and len(key) > len(prefix):
+                    envs[key[len(prefix):].lower()] = value
+        variables: dict[str, Any] = {
+            "flow": {"id": flow.id, "namespace": flow.namespace, "revision": 1,
+                     "description": flow.description},
+            "execution": {"id": execution.id, "startDate": utcnow(),
+                          "originalId": execution.original_id or execution.id},
+            "inputs": execution.inputs,
+            "vars": flow.variables,
+            "labels": dict(execution.labels),
+            "envs": envs,
+            "outputs": self.outputs,
+            "globals": {},
+        }
+        if execution.trigger is not None:
+            variables["trigger"] = execution.trigger
+        return variables
+
+    def variables_for(self, ctx: TaskContext) -> dict[str, Any]:
+        run = ctx.task_run
+        scope = ctx.scope
+        variables = dict(self._base_variables)
+        variables["task"] = {"id": ctx.task.id, "type": ctx.task.type}
+        variables["taskrun"] = {"id": run.id, "startDate": run.start_date, "attemptsCount": run.attempts,
+                                "value": run.value, "parentId": run.parent_task_run_id}
+        if scope.parents:
+            variables["parent"] = scope.parents[0]
+            variables["parents"] = list(scope.parents)
+        if ctx.extra_variables:
+            variables.update(ctx.extra_variables)
+        return variables
+
+    def render(self, ctx: TaskContext, value: Any, prop: str) -> Any:
+        if isinstance(value, str) and "{{" not in value and "{%" not in value:
+            return value
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        from engine.template import TemplateError
+
+        try:
+            return self.runtime.templates.render_value(value, self.variables_for(ctx), self._services)
+        except TemplateError as exc:
+            raise TaskFailure(f"task '{ctx.task.id}' property '{prop}': {exc.message}") from None
+
+    def readable_storage_path(self, uri: str) -> Path:
+        """Storage files a template or task may read: this execution's (or its original's) only."""
+        storage = self.runtime.storage
+        allowed = [storage.execution_prefix(self.flow.namespace, self.flow.id, eid) + "/"
+                   for eid in {self.execution.id, self.execution.original_id} if eid]
+        relative = uri[len("kestra://"):]
+        if not any(relative.startswith(prefix) for prefix in allowed):
+            raise StorageError(f"'{uri}' does not belong to this execution; a flow may only read its own files")
+        return storage.open_existing(uri)
+
+
+class _RenderServices:
+    """secret(), read(), fileSize(), fileExists() for templates of one execution."""
+
+    def __init__(self, run: ExecutionRun) -> None:
+        self._run = run
+
+    def _error(self, message: str) -> Exception:
+        from engine.template import TemplateError
+
+        return TemplateError(message)
+
+    def secret(self, name: str) -> str:
+        from engine.secrets import SecretError
+
+        try:
+            return self._run.runtime.secrets.get(name)
+        except SecretError as exc:
+            raise self._error(str(exc)) from None
+
+    def _path(self, path: str) -> Path:
+        if path.startswith("kestra://"):
+            try:
+                return self._run.readable_storage_path(path)
+            except StorageError as exc:
+                raise self._error(str(exc)) from None
+        from engine.namespace_files import namespace_file_path
+
+        try:
+            return namespace_file_path(self._run, path)
+        except (OSError, ValueError) as exc:
+            raise self._error(str(exc)) from None
+
+    def read(self, path: str) -> str:
+        try:
+            return self._path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise self._error(f"cannot read '{path}': {exc.strerror}") from None
+
+    def file_size(self, path: str) -> int:
+        return self._path(path).stat().st_size
+
+    def file_exists(self, path: str) -> bool:
+        try:
+            return self._path(path).is_file()
+        except Exception:
+            return False

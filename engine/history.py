@@ -1,0 +1,354 @@
+"""Execution history in SQLite (WAL): executions, task runs, logs, metrics.
+
+A writer thread drains events in batches, one transaction per batch, so the
+executor never waits on disk; `flush()` makes everything so far durable. Each
+execution row records the pid that ran it: at the next start, executions left
+RUNNING by a process that is gone are marked KILLED.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from engine.events import Event, EventBus, ExecutionChanged, LogLine, MetricRecorded, TaskRunChanged
+from engine.execution import Execution, StateEntry, TaskRun, iso, parse_iso, utcnow
+from engine.secrets import Masker
+from engine.states import State
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS executions (
+    id TEXT PRIMARY KEY, namespace TEXT NOT NULL, flow_id TEXT NOT NULL, state TEXT NOT NULL,
+    start_date TEXT, end_date TEXT, histories TEXT NOT NULL, inputs TEXT, outputs TEXT,
+    labels TEXT, trigger TEXT, flow_path TEXT, original_id TEXT, error TEXT, pid INTEGER
+);
+CREATE INDEX IF NOT EXISTS executions_by_start ON executions(start_date);
+CREATE TABLE IF NOT EXISTS task_runs (
+    id TEXT PRIMARY KEY, execution_id TEXT NOT NULL, seq INTEGER NOT NULL, task_id TEXT NOT NULL,
+    task_type TEXT, parent_task_run_id TEXT, value TEXT, value_path TEXT, state TEXT NOT NULL,
+    histories TEXT NOT NULL, outputs TEXT, attempts INTEGER, runner TEXT, working_dir TEXT, metrics TEXT
+);
+CREATE INDEX IF NOT EXISTS task_runs_by_execution ON task_runs(execution_id, seq);
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY, execution_id TEXT NOT NULL, task_run_id TEXT, task_id TEXT,
+    date TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_execution ON logs(execution_id, id);
+CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY, execution_id TEXT NOT NULL, task_run_id TEXT, task_id TEXT,
+    name TEXT, type TEXT, value REAL, tags TEXT, date TEXT
+);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+def to_json_text(value: Any) -> str:
+    return json.dumps(value, default=_json_default, separators=(",", ":"))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value) if value.tzinfo else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        from engine.durations import format_duration
+
+        return format_duration(value)
+    if isinstance(value, set | tuple):
+        return list(value)
+    return str(value)
+
+
+def _histories_text(histories: tuple[StateEntry, ...]) -> str:
+    return json.dumps([[h.state.value, iso(h.date)] for h in histories])
+
+
+def _histories(text: str) -> tuple[StateEntry, ...]:
+    return tuple(StateEntry(State(s), parse_iso(d) or utcnow()) for s, d in json.loads(text))
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    id: int
+    execution_id: str
+    task_run_id: str | None
+    task_id: str | None
+    date: str
+    level: str
+    message: str
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection that waits for other Roost processes instead of failing with 'locked'."""
+    connection = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA busy_timeout=30000")
+    return connection
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class History:
+    """Reads and writes the history database; writes go through a background thread."""
+
+    BATCH_SECONDS = 0.05
+
+    def __init__(self, path: Path, masker: Masker | None = None) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._masker = masker or Masker()
+        self._read = connect(path)
+        self._read.executescript(SCHEMA)
+        self._read_lock = threading.Lock()
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._seq = 0
+        self._writer = threading.Thread(target=self._write_loop, name="history-writer", daemon=True)
+        self._closed = False
+        self.mark_orphans_killed()
+        self._writer.start()
+
+    # --- writing -------------------------------------------------------------------
+    def attach(self, bus: EventBus) -> Callable[[], None]:
+        return bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded):
+            self._queue.put(event)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Block until every event received so far is committed."""
+        if self._closed:
+            return
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait(timeout)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join(10)
+        self._read.close()
+
+    def _write_loop(self) -> None:
+        connection = connect(self.path)
+        try:
+            while True:
+                item = self._queue.get()
+                batch = [item]
+                # Collect whatever else arrives quickly: one transaction per burst.
+                while True:
+                    try:
+                        batch.append(self._queue.get(timeout=0 if len(batch) > 1000 else 0.002))
+                    except queue.Empty:
+                        break
+                stop = self._write_batch(connection, batch)
+                if stop:
+                    return
+        finally:
+            connection.close()
+
+    def _write_batch(self, connection: sqlite3.Connection, batch: list[Any]) -> bool:
+        stop = False
+        waiters: list[threading.Event] = []
+        executions: dict[str, Execution] = {}
+        task_runs: dict[str, TaskRun] = {}
+        logs: list[tuple[Any, ...]] = []
+        metrics: list[tuple[Any, ...]] = []
+        for item in batch:
+            if item is None:
+                stop = True
+            elif isinstance(item, threading.Event):
+                waiters.append(item)
+            elif isinstance(item, ExecutionChanged):
+                executions[item.execution.id] = item.execution
+            elif isinstance(item, TaskRunChanged):
+                task_runs[item.task_run.id] = item.task_run
+            elif isinstance(item, LogLine):
+                logs.append((item.execution_id, item.task_run_id, item.task_id, iso(item.date),
+                             item.level, item.message))
+            elif isinstance(item, MetricRecorded):
+                metrics.append((item.execution_id, item.task_run_id, item.task_id, item.name,
+                                item.type, item.value, to_json_text(item.tags), iso(item.date)))
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            # Execution rows first: a crash between batches never leaves task runs without one.
+            for execution in executions.values():
+                self._upsert_execution(connection, execution)
+            for task_run in task_runs.values():
+                self._upsert_task_run(connection, task_run)
+            if logs:
+                connection.executemany(
+                    "INSERT INTO logs(execution_id, task_run_id, task_id, date, level, message) "
+                    "VALUES (?,?,?,?,?,?)", logs)
+            if metrics:
+                connection.executemany(
+                    "INSERT INTO metrics(execution_id, task_run_id, task_id, name, type, value, tags, date) "
+                    "VALUES (?,?,?,?,?,?,?,?)", metrics)
+            connection.execute("COMMIT")
+        except sqlite3.Error:
+            try:
+                connection.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        for waiter in waiters:
+            waiter.set()
+        return stop
+
+    def _upsert_execution(self, connection: sqlite3.Connection, execution: Execution) -> None:
+        connection.execute(
+            "INSERT INTO executions(id, namespace, flow_id, state, start_date, end_date, histories, "
+            "inputs, outputs, labels, trigger, flow_path, original_id, error, pid) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
+            "end_date=excluded.end_date, histories=excluded.histories, outputs=excluded.outputs, "
+            "error=excluded.error, pid=excluded.pid",
+            (execution.id, execution.namespace, execution.flow_id, execution.state.value,
+             iso(execution.start_date), iso(execution.end_date), _histories_text(execution.histories),
+             self._masked_json(execution.inputs), self._masked_json(execution.outputs),
+             to_json_text(execution.labels), self._masked_json(execution.trigger), execution.flow_path,
+             execution.original_id, execution.error,
+             None if execution.state.is_terminal else os.getpid()),
+        )
+
+    def _upsert_task_run(self, connection: sqlite3.Connection, task_run: TaskRun) -> None:
+        self._seq += 1
+        connection.execute(
+            "INSERT INTO task_runs(id, execution_id, seq, task_id, task_type, parent_task_run_id, value, "
+            "value_path, state, histories, outputs, attempts, runner, working_dir, metrics) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
+            "histories=excluded.histories, outputs=excluded.outputs, attempts=excluded.attempts, "
+            "runner=excluded.runner, working_dir=excluded.working_dir, metrics=excluded.metrics",
+            (task_run.id, task_run.execution_id, self._seq, task_run.task_id, task_run.task_type,
+             task_run.parent_task_run_id, task_run.value, to_json_text(list(task_run.value_path)),
+             task_run.state.value, _histories_text(task_run.histories),
+             self._masked_json(task_run.outputs), task_run.attempts, task_run.runner,
+             task_run.working_dir, to_json_text(list(task_run.metrics))),
+        )
+
+    def _masked_json(self, value: Any) -> str:
+        return to_json_text(self._masker.mask_value(value))
+
+    # --- recovery --------------------------------------------------------------------
+    def mark_orphans_killed(self) -> int:
+        """Executions whose process died mid-run become KILLED, with their open task runs."""
+        with self._read_lock:
+            rows = self._read.execute(
+                "SELECT id, pid, histories FROM executions WHERE state IN ('CREATED','RUNNING','PAUSED')"
+            ).fetchall()
+            killed = 0
+            now = iso(utcnow())
+            for execution_id, pid, histories in rows:
+                if pid == os.getpid() or _pid_alive(pid):
+                    continue
+                entries = json.loads(histories) + [["KILLED", now]]
+                self._read.execute("BEGIN IMMEDIATE")
+                self._read.execute(
+                    "UPDATE executions SET state='KILLED', end_date=?, histories=?, pid=NULL WHERE id=?",
+                    (now, json.dumps(entries), execution_id))
+                for run_id, run_histories in self._read.execute(
+                    "SELECT id, histories FROM task_runs WHERE execution_id=? AND state IN "
+                    "('CREATED','RUNNING','PAUSED')", (execution_id,)).fetchall():
+                    self._read.execute(
+                        "UPDATE task_runs SET state='KILLED', histories=? WHERE id=?",
+                        (json.dumps(json.loads(run_histories) + [["KILLED", now]]), run_id))
+                self._read.execute(
+                    "INSERT INTO logs(execution_id, task_run_id, task_id, date, level, message) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (execution_id, None, None, now, "WARN",
+                     "the roost process running this execution stopped; marked KILLED"))
+                self._read.execute("COMMIT")
+                killed += 1
+            return killed
+
+    # --- reading -----------------------------------------------------------------------
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._read_lock:
+            return self._read.execute(sql, params).fetchall()
+
+    def list_executions(self, limit: int = 100, flow_id: str | None = None) -> list[Execution]:
+        where, params = ("WHERE flow_id=?", (flow_id,)) if flow_id else ("", ())
+        rows = self._query(
+            f"SELECT id, namespace, flow_id, state, histories, inputs, outputs, labels, trigger, "
+            f"flow_path, original_id, error FROM executions {where} "
+            f"ORDER BY start_date DESC, rowid DESC LIMIT ?", (*params, limit))
+        return [self._execution(row) for row in rows]
+
+    def get_execution(self, execution_id: str) -> Execution | None:
+        rows = self._query(
+            "SELECT id, namespace, flow_id, state, histories, inputs, outputs, labels, trigger, "
+            "flow_path, original_id, error FROM executions WHERE id=? OR id LIKE ? "
+            "ORDER BY (id=?) DESC LIMIT 2", (execution_id, execution_id + "%", execution_id))
+        if not rows or (len(rows) > 1 and rows[0][0] != execution_id):
+            return None
+        return self._execution(rows[0])
+
+    @staticmethod
+    def _execution(row: tuple[Any, ...]) -> Execution:
+        (eid, namespace, flow_id, state, histories, inputs, outputs, labels, trigger,
+         flow_path, original_id, error) = row
+        return Execution(
+            id=eid, namespace=namespace, flow_id=flow_id, state=State(state),
+            histories=_histories(histories), inputs=json.loads(inputs or "{}"),
+            outputs=json.loads(outputs or "{}"), labels=json.loads(labels or "{}"),
+            trigger=json.loads(trigger) if trigger and trigger != "null" else None,
+            flow_path=flow_path or "", original_id=original_id, error=error,
+        )
+
+    def task_runs(self, execution_id: str) -> list[TaskRun]:
+        rows = self._query(
+            "SELECT id, execution_id, task_id, task_type, parent_task_run_id, value, value_path, state, "
+            "histories, outputs, attempts, runner, working_dir, metrics FROM task_runs "
+            "WHERE execution_id=? ORDER BY seq", (execution_id,))
+        runs: dict[str, TaskRun] = {}
+        for (rid, eid, task_id, task_type, parent, value, value_path, state, histories, outputs,
+             attempts, runner, working_dir, metrics) in rows:
+            runs.setdefault(rid, TaskRun(
+                id=rid, execution_id=eid, task_id=task_id, task_type=task_type or "",
+                parent_task_run_id=parent, value=value, value_path=tuple(json.loads(value_path or "[]")),
+                state=State(state), histories=_histories(histories), outputs=json.loads(outputs or "{}"),
+                attempts=attempts or 0, runner=runner, working_dir=working_dir,
+                metrics=tuple(json.loads(metrics or "[]")),
+            ))
+        return sorted(runs.values(), key=lambda r: r.start_date or utcnow())
+
+    def logs(self, execution_id: str, task_run_id: str | None = None, after_id: int = 0,
+             limit: int = 100_000) -> list[LogRecord]:
+        sql = ("SELECT id, execution_id, task_run_id, task_id, date, level, message FROM logs "
+               "WHERE execution_id=? AND id>?")
+        params: tuple[Any, ...] = (execution_id, after_id)
+        if task_run_id is not None:
+            sql += " AND task_run_id=?"
+            params += (task_run_id,)
+        sql += " ORDER BY id LIMIT ?"
+        return [LogRecord(*row) for row in self._query(sql, (*params, limit))]
+
+    def get_value(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM kv WHERE key=?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_value(self, key: str, value: str) -> None:
+        with self._read_lock:
+            self._read.execute("INSERT INTO kv(key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE "
+                               "SET value=excluded.value", (key, value))

@@ -1,0 +1,119 @@
+"""Secrets as Kestra OSS reads them, and the masking that keeps them off every screen.
+
+`secret('NAME')` reads the environment variable `SECRET_NAME`, base64-encoded as
+Kestra's OSS edition expects; a plain value may also come from a `.env`-style
+file named in roost.toml. Every value handed out is registered with the Masker,
+together with its base64 form, so neither form can be printed back.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+MASK = "******"
+
+
+class SecretError(Exception):
+    """A secret that cannot be found or decoded; the message says how to provide it."""
+
+
+class Masker:
+    """Replaces every known secret value in text; cheap when no secret was used."""
+
+    MIN_LENGTH = 3
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, value: str) -> None:
+        forms = {value, *value.splitlines()}
+        raw = value.encode()
+        forms.add(base64.b64encode(raw).decode())
+        forms.add(base64.b64encode(raw).decode().rstrip("="))
+        forms.add(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+        forms = {f.strip() for f in forms}
+        forms = {f for f in forms if len(f) >= self.MIN_LENGTH}
+        with self._lock:
+            if forms <= self._values:
+                return
+            self._values |= forms
+            ordered = sorted(self._values, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def mask(self, text: str) -> str:
+        pattern = self._pattern
+        if pattern is None or not text:
+            return text
+        return pattern.sub(MASK, text)
+
+    def mask_value(self, value: object) -> object:
+        """Masks strings inside nested outputs (dicts, lists) before they are stored or shown."""
+        if self._pattern is None:
+            return value
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, dict):
+            return {k: self.mask_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.mask_value(v) for v in value]
+        return value
+
+    @property
+    def active(self) -> bool:
+        return self._pattern is not None
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=value lines; `#` comments, optional `export`, single or double quotes."""
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+class SecretStore:
+    """Looks secrets up; each one returned is registered with the masker first."""
+
+    def __init__(self, masker: Masker, environ: Mapping[str, str] | None = None,
+                 env_file: Path | None = None) -> None:
+        self.masker = masker
+        self._environ = os.environ if environ is None else environ
+        self._file_values = read_env_file(env_file) if env_file and env_file.is_file() else {}
+        self._env_file = env_file
+
+    def get(self, name: str) -> str:
+        encoded = self._environ.get(f"SECRET_{name}")
+        if encoded is not None:
+            try:
+                value = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise SecretError(
+                    f"secret '{name}': SECRET_{name} is not valid base64; "
+                    f"set it with: export SECRET_{name}=$(printf %s 'value' | base64 -w0)"
+                ) from None
+        elif name in self._file_values:
+            value = self._file_values[name]
+        else:
+            where = f" or add {name}=... to {self._env_file}" if self._env_file else ""
+            raise SecretError(
+                f"secret '{name}' is not set: export SECRET_{name} as base64 "
+                f"(printf %s 'value' | base64 -w0){where}"
+            )
+        self.masker.add(value)
+        return value

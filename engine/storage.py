@@ -1,0 +1,94 @@
+"""Internal storage: files kept under ROOST_HOME/storage, addressed by Kestra's URIs.
+
+`kestra:///<namespace as folders>/<flowId>/executions/<executionId>/tasks/<taskId>/<taskRunId>/<file>`
+maps one-to-one onto a path below the storage root, so `roost storage get` and
+`read()` are plain file reads once the URI is proven to stay inside the root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+SCHEME = "kestra://"
+
+
+class StorageError(Exception):
+    """A URI that is malformed, escapes storage, or names no file."""
+
+
+class InternalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @staticmethod
+    def is_uri(value: object) -> bool:
+        return isinstance(value, str) and value.startswith(SCHEME)
+
+    def execution_prefix(self, namespace: str, flow_id: str, execution_id: str) -> str:
+        return f"/{namespace.replace('.', '/')}/{flow_id}/executions/{execution_id}"
+
+    def task_file_uri(
+        self, namespace: str, flow_id: str, execution_id: str, task_id: str, task_run_id: str, name: str
+    ) -> str:
+        prefix = self.execution_prefix(namespace, flow_id, execution_id)
+        return f"{SCHEME}{prefix}/tasks/{task_id}/{task_run_id}/{quote(name)}"
+
+    def input_file_uri(self, namespace: str, flow_id: str, execution_id: str, input_id: str, name: str) -> str:
+        prefix = self.execution_prefix(namespace, flow_id, execution_id)
+        return f"{SCHEME}{prefix}/inputs/{input_id}/{quote(name)}"
+
+    def trigger_file_uri(self, namespace: str, flow_id: str, execution_id: str, trigger_id: str, name: str) -> str:
+        prefix = self.execution_prefix(namespace, flow_id, execution_id)
+        return f"{SCHEME}{prefix}/trigger/{trigger_id}/{quote(name)}"
+
+    def path_of(self, uri: str) -> Path:
+        """The local path behind a URI; refuses anything that would leave the storage root."""
+        if not self.is_uri(uri):
+            raise StorageError(f"'{uri}' is not an internal storage URI (kestra:///...)")
+        relative = unquote(uri[len(SCHEME):]).lstrip("/")
+        parts = relative.split("/")
+        if not relative or any(p in ("", ".", "..") for p in parts) or "\x00" in relative:
+            raise StorageError(f"'{uri}' is not a valid storage path")
+        path = self.root.joinpath(*parts)
+        root = self.root.resolve()
+        resolved = path.resolve()
+        if resolved != root and root not in resolved.parents:
+            raise StorageError(f"'{uri}' points outside internal storage")
+        return path
+
+    def put_file(self, uri: str, source: Path, *, move: bool = False) -> int:
+        """Store a local file at `uri`; returns its size. `move` takes it out of its directory."""
+        target = self.path_of(uri)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if move:
+            try:
+                os.replace(source, target)
+            except OSError:
+                shutil.move(str(source), target)
+        else:
+            shutil.copyfile(source, target)
+        return target.stat().st_size
+
+    def put_bytes(self, uri: str, data: bytes) -> int:
+        target = self.path_of(uri)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return len(data)
+
+    def open_existing(self, uri: str) -> Path:
+        path = self.path_of(uri)
+        if not path.is_file():
+            raise StorageError(f"no file in internal storage at '{uri}'")
+        return path
+
+    def read_bytes(self, uri: str) -> bytes:
+        return self.open_existing(uri).read_bytes()
+
+    def exists(self, uri: str) -> bool:
+        try:
+            return self.path_of(uri).is_file()
+        except StorageError:
+            return False

@@ -1,0 +1,120 @@
+"""History in SQLite: what a run leaves behind, and what a crash leaves behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from engine.history import History
+from engine.states import State
+
+HEADER = "id: h\nnamespace: company.team\n"
+
+
+def test_execution_task_runs_and_logs_are_persisted(engine):
+    result = engine.run(HEADER + """
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    message: hello history
+  - id: b
+    type: io.kestra.plugin.core.debug.Return
+    format: "42"
+""")
+    engine.runtime.history.flush()
+    history = History(engine.home.history_db)
+    try:
+        stored = history.get_execution(result.execution.id)
+        assert stored is not None and stored.state is State.SUCCESS
+        assert [h.state for h in stored.histories] == [State.CREATED, State.RUNNING, State.SUCCESS]
+        runs = history.task_runs(result.execution.id)
+        assert [(r.task_id, r.state, r.outputs) for r in runs] == [
+            ("a", State.SUCCESS, {}), ("b", State.SUCCESS, {"value": "42"})]
+        assert [log.message for log in history.logs(result.execution.id, runs[0].id)] == ["hello history"]
+        assert history.list_executions()[0].id == result.execution.id
+        assert history.get_execution(result.execution.id[:10]).id == result.execution.id
+    finally:
+        history.close()
+
+
+def test_database_uses_wal_journal(engine):
+    engine.run(HEADER + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
+    engine.runtime.history.flush()
+    mode = sqlite3.connect(engine.home.history_db).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+CRASH_FLOW = HEADER.replace("id: h", "id: crash") + """
+tasks:
+  - id: before
+    type: io.kestra.plugin.core.log.Log
+    message: logged before the crash
+  - id: slow
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - echo started
+      - sleep 60
+"""
+
+
+def test_killed_process_leaves_readable_history_marked_killed(tmp_path: Path):
+    flow = tmp_path / "crash.yml"
+    flow.write_text(CRASH_FLOW)
+    home = tmp_path / "home"
+    env = {**os.environ, "ROOST_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "run", str(flow)], env=env,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 20
+    seen = ""
+    while "started" not in seen and time.monotonic() < deadline:
+        seen += proc.stderr.readline()
+    assert "started" in seen
+    time.sleep(0.3)  # let the history writer commit the RUNNING rows
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    history = History(home / "history.db")  # opening it marks orphans KILLED
+    try:
+        execution = history.list_executions()[0]
+        assert execution.state is State.KILLED
+        runs = {r.task_id: r.state for r in history.task_runs(execution.id)}
+        assert runs == {"before": State.SUCCESS, "slow": State.KILLED}
+        messages = [log.message for log in history.logs(execution.id)]
+        assert "logged before the crash" in messages and "started" in messages
+    finally:
+        history.close()
+    # The sleep child died with its parent (PR_SET_PDEATHSIG / process group): no orphan left.
+    time.sleep(0.5)
+    leftovers = subprocess.run(["pgrep", "-f", "sleep 60"], capture_output=True, text=True).stdout.split()
+    assert leftovers == []
+
+
+def test_two_processes_share_one_roost_home(tmp_path: Path):
+    flow = tmp_path / "f.yml"
+    flow.write_text(HEADER + """
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["1","2","3","4","5","6","7","8","9","10"]
+    tasks:
+      - id: log
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ taskrun.value }}"
+""")
+    env = {**os.environ, "ROOST_HOME": str(tmp_path / "home")}
+    procs = [subprocess.Popen([sys.executable, "-m", "engine.cli", "run", str(flow)], env=env,
+                              stderr=subprocess.DEVNULL) for _ in range(3)]
+    assert [p.wait(60) for p in procs] == [0, 0, 0]
+    history = History(tmp_path / "home" / "history.db")
+    try:
+        executions = history.list_executions()
+        assert len(executions) == 3 and all(e.state is State.SUCCESS for e in executions)
+        for execution in executions:
+            assert len(history.task_runs(execution.id)) == 11
+            assert len(history.logs(execution.id)) == 10
+    finally:
+        history.close()

@@ -1,0 +1,153 @@
+"""Every flow in sample_flows/ runs here, as a user would run it, with what it should produce."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+
+import pytest
+
+from engine.config import RoostConfig
+from engine.flow.loader import discover_flow_files, load_flow
+from engine.storage import InternalStorage
+from tests.conftest import REPO_ROOT, Engine
+from tests.gitrepos import examples_repo
+
+SAMPLES = REPO_ROOT / "sample_flows"
+
+
+@pytest.fixture
+def sample_engine(tmp_path):
+    """An engine whose flows are copies of sample_flows/ (namespace files included)."""
+    flows = tmp_path / "flows"
+    shutil.copytree(SAMPLES, flows)
+    instance = Engine(tmp_path / "home", flows)
+    yield instance
+    instance.close()
+
+
+def run_sample(engine: Engine, name: str, inputs=None, trigger=None, execution_id=None):
+    flow = load_flow(engine.flow_dir / name, engine.config.plugin_defaults)
+    return engine.run_flow(flow, inputs, trigger=trigger)
+
+
+def text_of(engine: Engine, uri: str) -> str:
+    return InternalStorage(engine.home.storage).read_bytes(uri).decode()
+
+
+def test_every_sample_flow_is_valid_and_covered_here():
+    names = {p.name for p in discover_flow_files(SAMPLES)}
+    tested = {"hello.yml", "pip.yml", "s3TriggerCommands.yml", "csv_cleanup.yml", "git_project.yml",
+              "namespace_module.yml", "outputs_between_tasks.yml", "failing_with_errors.yml",
+              "foreach_files.yml", "kestra_package.yml", "parallel_fanout.yml"}
+    assert names == tested
+    for path in discover_flow_files(SAMPLES):
+        load_flow(path)
+
+
+def test_hello(sample_engine):
+    result = run_sample(sample_engine, "hello.yml", {"name": "Ada"})
+    assert result.state == "SUCCESS"
+    assert result.logs("greet") == ["Hello, Ada!"]
+    assert result.execution.outputs == {"shouted": "ADA"}
+
+
+def test_seed_pip_flow_runs_unchanged(sample_engine):
+    result = run_sample(sample_engine, "pip.yml")
+    assert result.state == "SUCCESS", result.logs()
+    lines = result.logs("pythonScript")
+    assert any(line.startswith("requests version: ") for line in lines)
+    assert any(line.startswith("pandas version: ") for line in lines)
+    methods = next(line for line in lines if line.startswith("Kestra methods: "))
+    assert "'outputs'" in methods and "'counter'" in methods
+    assert result.run_of("pythonScript").parent_task_run_id == result.run_of("wdir").id
+
+
+def test_seed_s3_flow_runs_with_a_trigger_payload_and_a_local_mirror(sample_engine, tmp_path):
+    repo = examples_repo(tmp_path)
+    sample_engine.with_config(RoostConfig(
+        git_url_rewrites=(("https://github.com/kestra-io/examples", f"file://{repo}"),)))
+    flow = load_flow(sample_engine.flow_dir / "s3TriggerCommands.yml")
+    from engine.executor import Executor
+
+    executor = Executor(sample_engine.runtime)
+    execution_id = "3HexampleTriggerExecId"
+    storage = InternalStorage(sample_engine.home.storage)
+    uri = storage.trigger_file_uri(flow.namespace, flow.id, execution_id, "waitForS3object", "messy.csv")
+    storage.put_bytes(uri, b"Name,Age\nAda,36\nGrace,unknown\nLinus,28\n")
+    trigger = {"objects": [{"uri": uri, "key": "raw/messy.csv", "etag": "x", "size": 40}]}
+    events = []
+    executor.bus.subscribe(events.append)
+    handle = executor.start(executor.prepare(flow, trigger=trigger, execution_id=execution_id))
+    execution = handle.wait(120)
+    runs = {r.task_id: r for r in handle.task_runs()}
+    assert execution.state.value == "SUCCESS", [getattr(e, "message", "") for e in events]
+    captured = runs["wdir"].outputs["outputFiles"]
+    assert sorted(captured) == ["clean_dataset.csv", "data.csv"]
+    rows = list(csv.DictReader(io.StringIO(text_of(sample_engine, captured["clean_dataset.csv"]))))
+    assert [(r["Name"], r["Age"]) for r in rows] == [("Ada", "36"), ("Grace", "32"), ("Linus", "28")]
+
+
+def test_csv_cleanup_writes_csv_and_parquet(sample_engine):
+    pytest.importorskip("pyarrow", reason="csv_cleanup needs pyarrow (a test extra)")
+    result = run_sample(sample_engine, "csv_cleanup.yml")
+    assert result.state == "SUCCESS", result.logs()
+    files = result.run_of("clean").outputs["outputFiles"]
+    assert sorted(files) == ["clean/customers.csv", "clean/customers.parquet"]
+    rows = list(csv.DictReader(io.StringIO(text_of(sample_engine, files["clean/customers.csv"]))))
+    assert [r["name"] for r in rows] == ["Ada", "Linus", "Alan"]
+    assert result.execution.outputs == {"rows": "3"}
+    assert result.run_of("clean").outputs["vars"] == {"rows": 3, "rejected": 1}
+
+
+def test_git_project_clones_and_runs_the_script(sample_engine, tmp_path):
+    repo = examples_repo(tmp_path)
+    result = run_sample(sample_engine, "git_project.yml", {"repository": f"file://{repo}"})
+    assert result.state == "SUCCESS", result.logs()
+    uri = result.run_of("project").outputs["outputFiles"]["clean_dataset.csv"]
+    assert text_of(sample_engine, uri).splitlines() == ["Name,Age", "Ada,36", "Grace,32", "Linus,28"]
+
+
+def test_namespace_module(sample_engine):
+    result = run_sample(sample_engine, "namespace_module.yml")
+    assert result.state == "SUCCESS", result.logs()
+    assert result.logs("announce") == ["3 orders worth 191.5"]
+
+
+def test_outputs_between_tasks(sample_engine):
+    result = run_sample(sample_engine, "outputs_between_tasks.yml")
+    assert result.state == "SUCCESS", result.logs()
+    assert result.run_of("transform").outputs["vars"] == {"sum": 55, "max": 10}
+    assert result.logs("load")[0].startswith("10 numbers from ")
+    assert result.execution.outputs == {"total": "55"}
+
+
+def test_failing_with_errors_keeps_earlier_outputs(sample_engine):
+    result = run_sample(sample_engine, "failing_with_errors.yml")
+    assert result.state == "FAILED"
+    assert result.states() == {"extract": "SUCCESS", "validate": "FAILED", "alert": "SUCCESS",
+                               "cleanup": "SUCCESS"}
+    assert result.run_of("extract").outputs == {"value": "42 rows"}
+    assert "schema mismatch in column 'amount'" in result.logs("validate")
+    assert result.logs("alert") == [f"execution {result.execution.id} failed after extract gave 42 rows"]
+
+
+def test_foreach_files(sample_engine):
+    result = run_sample(sample_engine, "foreach_files.yml")
+    assert result.state == "SUCCESS", result.logs()
+    assert sorted(r.value for r in result.runs_of("process")) == ["feb.csv", "jan.csv", "mar.csv"]
+    assert result.logs("done") == ["processed 3 files; feb gave feb.summary"]
+
+
+def test_kestra_package(sample_engine):
+    result = run_sample(sample_engine, "kestra_package.yml")
+    assert result.state == "SUCCESS", result.logs()
+    assert result.logs("report") == ["best is ada at 0.93"]
+
+
+def test_parallel_fanout(sample_engine):
+    result = run_sample(sample_engine, "parallel_fanout.yml", {"environment": "prod"})
+    assert result.state == "SUCCESS", result.logs()
+    assert result.logs("big_day") == ["busy day: 480 orders from 120 users"]
+    assert "publish" in {r.task_id for r in result.task_runs}

@@ -1,0 +1,39 @@
+"""Internal storage: Kestra's URI shape, and no way out of the storage root."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.storage import InternalStorage, StorageError
+
+
+def test_task_file_uri_has_kestra_shape(tmp_path):
+    storage = InternalStorage(tmp_path)
+    uri = storage.task_file_uri("company.team", "pip", "E1", "wdir", "TR1", "out.csv")
+    assert uri == "kestra:///company/team/pip/executions/E1/tasks/wdir/TR1/out.csv"
+    source = tmp_path / "src.csv"
+    source.write_text("a,b\n")
+    assert storage.put_file(uri, source, move=True) == 4
+    assert not source.exists()
+    assert storage.read_bytes(uri) == b"a,b\n"
+    assert (tmp_path / "company/team/pip/executions/E1/tasks/wdir/TR1/out.csv").is_file()
+
+
+@pytest.mark.parametrize("uri", [
+    "kestra:///../etc/passwd",
+    "kestra:///a/../../etc/passwd",
+    "kestra:///a/%2e%2e/%2e%2e/x",
+    "kestra:///",
+    "http://example.com/x",
+])
+def test_uris_escaping_storage_are_refused(tmp_path, uri):
+    with pytest.raises(StorageError):
+        InternalStorage(tmp_path / "s").path_of(uri)
+
+
+def test_symlink_inside_storage_pointing_out_is_refused(tmp_path):
+    root = tmp_path / "s"
+    (root / "ns").mkdir(parents=True)
+    (root / "ns" / "link").symlink_to(tmp_path)
+    with pytest.raises(StorageError):
+        InternalStorage(root).path_of("kestra:///ns/link/secret.txt")

@@ -1,0 +1,254 @@
+"""LogStore: lines round-trip through the spool, filters and search stay cheap at 1M lines."""
+
+from __future__ import annotations
+
+import threading
+import time
+import tracemalloc
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import tui.widgets.log_store as log_store_module
+from tui.widgets.log_store import LogEntry, LogStore
+
+T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+LEVELS = ("INFO", "INFO", "DEBUG", "WARN", "ERROR", "TRACE")
+
+
+def entry(
+    i: int, *, run: str | None = None, level: str | None = None, message: str | None = None
+) -> LogEntry:
+    run_id = run if run is not None else f"run-{i % 3}"
+    return LogEntry(
+        time=T0 + timedelta(milliseconds=i),
+        level=level or LEVELS[i % len(LEVELS)],
+        task_run_id=run_id,
+        task_id=f"task_{run_id}",
+        message=message if message is not None else f"line {i} says hello",
+    )
+
+
+@pytest.fixture
+def store() -> Iterator[LogStore]:
+    with LogStore() as created:
+        yield created
+
+
+def test_round_trip_keeps_unicode_tabs_newlines_and_invalid_characters(store: LogStore) -> None:
+    awkward = [
+        LogEntry(T0, "INFO", None, None, "plain"),
+        LogEntry(T0, "WARN", "r1", "t\tab", "tab\there\nnew line\r\nCRLF and a \\ backslash"),
+        LogEntry(
+            T0, "ERROR", "r1", "t1", "lone surrogates \ud800 \udfff and escaped bytes \udcff\udc80"
+        ),
+        LogEntry(T0, "DEBUG", "r2", "t2", "emoji 🎉, CJK 日本語, NUL \x00, ESC \x1b[31mred\x1b[0m"),
+        LogEntry(datetime(2024, 1, 1, 8, 30), "custom-level", "r\\N", "\\N", "\\N"),
+        LogEntry(T0, "INFO", "", "", ""),
+        LogEntry(T0, "INFO", "r3", "t3", "ends with backslash \\"),
+        LogEntry(T0, "INFO", "r3", "t3", "\\t is not a tab, \\\\n is not a newline"),
+    ]
+    indexes = [store.append(item) for item in awkward]
+
+    assert indexes == list(range(len(awkward)))
+    assert len(store) == len(awkward)
+    assert [store.get(i) for i in indexes] == awkward
+    assert store.get_many(0, len(awkward)) == awkward
+    assert store.get_many(2, 4) == awkward[2:4]
+    assert store.get(-1) == awkward[-1]
+    assert [LogEntry.from_spool(item.to_spool()) for item in awkward] == awkward
+
+
+def test_extend_writes_a_batch_that_reads_back_in_order(store: LogStore) -> None:
+    store.append(entry(0))
+    store.extend(entry(i) for i in range(1, 500))
+
+    assert len(store) == 500
+    assert store.get_many(0, 500) == [entry(i) for i in range(500)]
+    assert store.get_many(490, 10_000) == [entry(i) for i in range(490, 500)]
+    assert store.get_many(10, 5) == []
+    with pytest.raises(IndexError):
+        store.get(500)
+
+
+def test_given_spool_path_is_kept_and_temp_spool_leaves_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "run.spool"
+    with LogStore(path) as kept:
+        kept.extend(entry(i) for i in range(3))
+        kept.append(entry(3))
+    assert len(path.read_bytes().splitlines()) == 4
+
+    temp = LogStore()
+    temp.append(entry(0))
+    assert temp.path is None
+    temp.close()
+    assert temp.closed
+    with pytest.raises(ValueError):
+        temp.append(entry(1))
+
+
+def test_filtered_views_select_by_task_run_and_level_and_grow_on_refresh(store: LogStore) -> None:
+    store.extend(entry(i) for i in range(60))
+    by_run = store.filtered(task_run_id="run-1")
+    warn_up = store.filtered(min_level="WARN")
+    both = store.filtered(task_run_id="run-1", min_level="warning")
+    everything = store.filtered(min_level="ALL")
+
+    assert list(by_run) == [i for i in range(60) if i % 3 == 1]
+    assert all(store.get(i).level in ("WARN", "ERROR") for i in warn_up)
+    assert list(warn_up) == [i for i in range(60) if LEVELS[i % 6] in ("WARN", "ERROR")]
+    assert list(both) == [i for i in by_run if i in set(warn_up)]
+    assert len(everything) == 60 and not everything.is_filtered
+
+    store.extend(entry(i) for i in range(60, 90))
+    assert len(by_run) == 20  # a snapshot until refreshed
+    assert by_run.refresh() == 10
+    assert everything.refresh() == 30
+    assert list(by_run) == [i for i in range(90) if i % 3 == 1]
+    assert by_run.row_of(4) == 1 and by_run.row_of(5) is None
+    assert by_run.nearest_row(5) == 2
+    assert store.filtered(task_run_id="nobody").refresh() == 0
+
+
+def test_new_task_run_appearing_later_is_picked_up_by_its_filter(store: LogStore) -> None:
+    view = store.filtered(task_run_id="late")
+    store.extend(entry(i) for i in range(10))
+    store.append(entry(10, run="late"))
+    view.refresh()
+    assert list(view) == [10]
+    assert "late" in store.task_run_ids
+
+
+def test_search_finds_next_and_previous_case_insensitively(store: LogStore) -> None:
+    store.extend(entry(i) for i in range(100))
+    store.append(entry(100, message="Needle in a HAYSTACK"))
+    store.append(entry(101, message="multi\nline with\ttab"))
+
+    assert store.search("haystack", 0) == 100
+    assert store.search("LINE 5 SAYS", 0) == 5
+    assert store.search("line 5", 6) == 50
+    assert store.search("line 5", 50, backwards=True) == 50
+    assert store.search("line 5", 49, backwards=True) == 5
+    assert store.search("line 5", 4, backwards=True) is None
+    assert store.search("line\twith", 0) is None
+    assert store.search("multi\nline", 0) == 101
+    assert store.search("with\ttab", 0) == 101
+    assert store.search("task_run-2", 0) == 2  # task ids are searchable
+    assert store.search("absent", 0) is None
+    assert store.search("", 0) is None
+    assert store.search("line", 1000) is None
+
+
+def test_search_ignores_time_level_and_task_run_fields(store: LogStore) -> None:
+    store.extend(entry(i, level="ERROR", message="nothing here") for i in range(5))
+    store.append(entry(5, level="INFO", message="an error happened"))
+
+    assert store.search("error", 0) == 5
+    assert store.search("2024-05-01", 0) is None
+    assert store.search("task_run-1", 0) == 1
+
+
+def test_search_with_a_view_returns_view_rows(store: LogStore) -> None:
+    store.extend(entry(i) for i in range(90))
+    view = store.filtered(task_run_id="run-2")
+
+    row = store.search("line 8 ", 0, view=view)
+    assert row is not None and view[row] == 8
+    assert store.search("line 7 ", 0, view=view) is None  # line 7 belongs to run-1
+    last = store.search("line", len(view) - 1, backwards=True, view=view)
+    assert last == len(view) - 1
+
+
+def test_search_across_chunk_boundaries_matches_a_plain_scan(
+    store: LogStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(log_store_module, "_SEARCH_CHUNK_BYTES", 200)
+    messages = [
+        f"{'match' if i % 7 == 0 else 'other'} {'x' * (i % 13)} \u0130{i}" for i in range(120)
+    ]
+    store.extend(entry(i, message=m) for i, m in enumerate(messages))
+    hits = [i for i, m in enumerate(messages) if "match" in m.lower()]
+
+    for start in range(0, 120, 5):
+        expected_next = next((i for i in hits if i >= start), None)
+        expected_prev = next((i for i in reversed(hits) if i <= start), None)
+        assert store.search("MATCH", start) == expected_next
+        assert store.search("MATCH", start, backwards=True) == expected_prev
+
+
+def test_appends_from_several_threads_all_land(store: LogStore) -> None:
+    def writer(run: str) -> None:
+        for i in range(2000):
+            if i % 2:
+                store.append(entry(i, run=run))
+            else:
+                store.extend([entry(i, run=run)])
+
+    threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    reader_view = store.filtered(task_run_id="w0")
+    while any(thread.is_alive() for thread in threads):
+        reader_view.refresh()
+        if len(reader_view):
+            store.get(reader_view[-1])
+    for thread in threads:
+        thread.join()
+
+    assert len(store) == 8000
+    runs = [item.task_run_id for item in store.get_many(0, len(store))]
+    assert sorted(runs.count(f"w{n}") for n in range(4)) == [2000] * 4
+
+
+@pytest.mark.slow
+def test_a_million_lines_fit_in_well_under_60_mb_and_append_quickly() -> None:
+    batch = [
+        entry(i, message=f"processing record {i:06d} of the nightly batch, all good")
+        for i in range(1000)
+    ]
+    assert 55 <= len(batch[0].message) <= 65
+
+    tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        store = LogStore()
+        for _ in range(1000):
+            store.extend(batch)
+        elapsed = time.perf_counter() - started
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    try:
+        assert len(store) == 1_000_000
+        print(
+            f"1M lines: {elapsed:.2f}s (under tracemalloc), {current / 1e6:.1f} MB, peak {peak / 1e6:.1f} MB"
+        )
+        assert peak < 60 * 1024 * 1024
+        assert elapsed < 10
+        assert store.get(999_999) == batch[-1]
+
+        started = time.perf_counter()
+        assert store.search("record 000999 of", 0) == 999
+        assert store.search("not in the log", 0) is None
+        assert store.search("record 000000", 999_999, backwards=True) == 999_000
+        search_time = time.perf_counter() - started
+        started = time.perf_counter()
+        view = store.filtered(min_level="ERROR")
+        filter_time = time.perf_counter() - started
+        print(f"3 searches over 1M lines: {search_time:.2f}s, level filter: {filter_time:.2f}s")
+        assert len(view) == sum(1 for i in range(1000) if LEVELS[i % 6] == "ERROR") * 1000
+        assert search_time < 3 and filter_time < 2
+    finally:
+        store.close()
+
+
+def test_entries_convert_from_engine_log_lines(store: LogStore) -> None:
+    from engine.events import LogLine
+
+    line = LogLine("exec-1", "tr-1", "hello_task", "WARN", "careful", T0)
+    store.append(LogEntry.from_log_line(line))
+    assert store.get(0) == LogEntry(T0, "WARN", "tr-1", "hello_task", "careful")
+    assert store.longest_task_id == len("hello_task")
