@@ -62,10 +62,10 @@ def time_flow(runtime: Runtime, text: str) -> tuple[float, int]:
     return elapsed, len(executor.runtime.history.task_runs(execution.id))
 
 
-def subprocess_loop(n: int) -> float:
+def subprocess_loop(n: int, capture: bool = False) -> float:
     started = time.perf_counter()
     for _ in range(n):
-        subprocess.run(["sh", "-c", "true"], check=True)
+        subprocess.run(["sh", "-c", "true"], check=True, capture_output=capture)
     return time.perf_counter() - started
 
 
@@ -76,7 +76,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         runtime = Runtime.create(RoostHome(Path(home)), RoostConfig())
         time_flow(runtime, sequential_returns(50))  # warm-up: imports, template compile
-        seq, nested, shells, loops = [], [], [], []
+        seq, nested, shells, loops, captured = [], [], [], [], []
         for _ in range(args.repeat):
             elapsed, runs = time_flow(runtime, sequential_returns(1000))
             seq.append(elapsed / runs)
@@ -84,6 +84,7 @@ def main() -> None:
             nested.append(elapsed / runs)
             shells.append(time_flow(runtime, shell_in_workdir(100))[0])
             loops.append(subprocess_loop(100))
+            captured.append(subprocess_loop(100, capture=True))
         runtime.close()
     ms = 1000
     print(f"sequential Return x1000      : {statistics.median(seq) * ms:.3f} ms per task run (median of {args.repeat})")
@@ -91,7 +92,10 @@ def main() -> None:
     shell, loop = statistics.median(shells), statistics.median(loops)
     print(f"100 shell Commands in wdir   : {shell * ms:.1f} ms ({shell * 10:.2f} ms per task)")
     print(f"100 subprocess.run sh -c true: {loop * ms:.1f} ms ({loop * 10:.2f} ms per call)")
+    piped = statistics.median(captured)
+    print(f"same, capture_output=True    : {piped * ms:.1f} ms ({piped * 10:.2f} ms per call)")
     print(f"ratio Roost / plain loop     : {shell / loop:.2f}x (target <= 1.3x)")
+    print(f"ratio Roost / capturing loop : {shell / piped:.2f}x (Roost also streams both pipes)")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import threading
 import time
 import traceback
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from engine.storage import StorageError
 from engine.task_context import ChildGroup, TaskContext
 from engine.tasks.base import Task, TaskResult
 from engine.truth import is_truthy
+from engine.worker_pool import ElasticPool
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,7 @@ class ExecutionRun:
         self._services = _RenderServices(self)
         self._workdirs_created = False
         self._notices: set[str] = set()
+        self._pool = ElasticPool(f"exec-{execution.id[:6]}")
 
     # --- state and events --------------------------------------------------------
     def task_runs(self) -> list[TaskRun]:
@@ -305,8 +306,24 @@ class ExecutionRun:
 
         if workers == 1:
             return combine_states(run_group(g) for g in groups)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{ctx.task.id}") as pool:
-            return combine_states(pool.map(run_group, groups))
+        # `workers` lanes each take the next group until none is left: at most `workers` at once.
+        pending = iter(enumerate(groups))
+        states: list[State] = [State.SKIPPED] * len(groups)
+        take = threading.Lock()
+
+        def lane() -> None:
+            while True:
+                with take:
+                    item = next(pending, None)
+                if item is None:
+                    return
+                index, group = item
+                states[index] = run_group(group)
+
+        lanes = [self._pool.submit(lane) for _ in range(workers)]
+        for finished in lanes:
+            finished.result()
+        return combine_states(states)
 
     def child_scope(self, ctx: TaskContext, *, value: str | None, working_dir: Path | None) -> Scope:
         parent_run = ctx.task_run

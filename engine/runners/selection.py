@@ -9,6 +9,7 @@ the process runner with one notice per execution saying why.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -61,12 +62,16 @@ class RunnerBackend(Protocol):
         ...
 
 
-def _python_shim(ctx: TaskContext) -> str | None:
-    """A folder with `python` -> python3 for machines that only have python3 (Kestra's images have both)."""
-    if shutil.which("python"):
+@functools.lru_cache(maxsize=16)
+def _python_shim(search_path: str, cache_dir: Path) -> str | None:
+    """A folder with `python` -> python3 when the task's PATH only has python3 (Kestra's images have both).
+
+    Cached per PATH: looking the interpreters up costs a stat per PATH entry, per task otherwise.
+    """
+    if shutil.which("python", path=search_path):
         return None
-    python3 = shutil.which("python3") or sys.executable
-    folder = ctx.runtime.home.cache / "bin"
+    python3 = shutil.which("python3", path=search_path) or sys.executable
+    folder = cache_dir / "bin"
     folder.mkdir(parents=True, exist_ok=True)
     link = folder / "python"
     if not link.exists():
@@ -87,7 +92,7 @@ class ProcessBackend:
         env.update(job.env)
         env["WORKING_DIR"] = str(job.cwd)
         env["PYTHONUNBUFFERED"] = "1"
-        shim = _python_shim(ctx)
+        shim = _python_shim(env.get("PATH", os.defpath), ctx.runtime.home.cache)
         if shim:
             env["PATH"] = shim + os.pathsep + env.get("PATH", "")
         ctx.set_runner("process")

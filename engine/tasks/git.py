@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 
 from engine.errors import TaskFailure
 from engine.files.safe_paths import UnsafePathError, safe_join
-from engine.git_clone import CloneError, CloneRequest, clone_repository
 from engine.task_context import TaskContext
 from engine.tasks.base import Task
 from engine.tasks.properties import Kind, prop
@@ -35,6 +34,9 @@ class Clone(Task):
     trusted_hosts: Any = prop(kind=Kind.LIST)
 
     def run(self, ctx: TaskContext) -> dict[str, Any]:
+        # GitPython costs ~30 ms to import: only flows that clone pay it, never `roost validate`.
+        from engine.git_clone import CloneError, CloneRequest, clone_repository
+
         base = ctx.working_dir or ctx.create_working_directory()
         relative = ctx.render_optional_str(self.directory, "directory")
         try:

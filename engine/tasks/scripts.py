@@ -79,15 +79,12 @@ class ScriptTask(Task):
             "outputFiles": {name: str(directory / name)
                             for name in self._literal_output_names(ctx)},
         })
-        helper_files: list[Path] = []
         try:
             lines = self.commands_text(ctx, directory)
-            helper_files = [p for p in directory.glob(f".roost-script-{ctx.task_run_id}*")]
             script = self._shell_script(ctx, lines, directory)
             outputs = self._execute(ctx, directory, script)
         finally:
-            for path in helper_files:
-                path.unlink(missing_ok=True)
+            script_file_path(directory, ctx.task_run_id).unlink(missing_ok=True)
         captured = capture_output_files(ctx, directory, render_patterns(ctx, self.output_files, "outputFiles"))
         if output_dir is not None:
             captured.update(capture_output_files(ctx, output_dir, ["**"], base=output_dir))
@@ -138,6 +135,11 @@ class ScriptTask(Task):
             "stdOutLineCount": collector.stdout_lines,
             "stdErrLineCount": collector.stderr_lines,
         }
+
+
+def script_file_path(directory: Path, task_run_id: str) -> Path:
+    """Where an inline script is written; hidden, and removed before outputFiles are captured."""
+    return directory / f".roost-script-{task_run_id}.py"
 
 
 def _localise_storage_uris(ctx: TaskContext, text: str, directory: Path) -> str:
@@ -247,7 +249,7 @@ class PythonScript(ScriptTask):
 
     def commands_text(self, ctx: TaskContext, directory: Path) -> list[str]:
         source = ctx.render_str(self.script, "script")
-        path = directory / f".roost-script-{ctx.task_run_id}.py"
+        path = script_file_path(directory, ctx.task_run_id)
         path.write_text(source, encoding="utf-8")
         return _with_dependencies(ctx, self.dependencies, [f"python {path.name}"])
 
