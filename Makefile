@@ -38,6 +38,8 @@ lint: $(TEST_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/task_overhead.py
+	$(BIN)/python benchmarks/cli_startup.py
+	bash tests/services/start.sh && $(BIN)/python benchmarks/docker_overhead.py
 
 clean:
 	rm -rf $(VENV) .roost .pytest_cache

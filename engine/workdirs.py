@@ -24,13 +24,15 @@ def create_workdir(root: Path, namespace: str, flow_id: str, execution_id: str, 
     folder = flow_folder(root, namespace, flow_id) / execution_id
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ACTIVE_MARKER).write_text(str(os.getpid()))
-    path = folder / task_id
+    # ForEach and Parallel branches create theirs at the same moment: mkdir decides who gets a name.
     suffix = 1
-    while path.exists():
-        suffix += 1
-        path = folder / f"{task_id}-{suffix}"
-    path.mkdir()
-    return path
+    while True:
+        path = folder / (task_id if suffix == 1 else f"{task_id}-{suffix}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            suffix += 1
 
 
 def directory_size(path: Path) -> tuple[int, int]:
