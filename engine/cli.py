@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -18,7 +19,7 @@ from typing import Any
 from engine.errors import InvalidFlowError, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
-COMMANDS = ("run", "validate", "executions", "execution", "storage", "serve")
+COMMANDS = ("run", "validate", "executions", "execution", "storage", "serve", "triggers")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="the workbench in a browser (textual-serve, 127.0.0.1)")
     serve.add_argument("path", nargs="?", default=".", help="a flow file or a folder of flows")
     serve.add_argument("--port", type=int, default=8000, help="the port to listen on (default 8000)")
+
+    from engine.cli_triggers import add_arguments as add_trigger_arguments
+
+    add_trigger_arguments(sub.add_parser("triggers", help="run the flows' triggers until interrupted"))
     return parser
 
 
@@ -83,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         handler = {"run": cmd_run, "validate": cmd_validate, "executions": cmd_executions,
                    "execution": cmd_execution, "storage": cmd_storage,
-                   "serve": cmd_serve}[args.command]
+                   "serve": cmd_serve, "triggers": cmd_triggers}[args.command]
         return handler(args)
     except UsageError as exc:
         print(f"roost: {exc}", file=sys.stderr)
@@ -95,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # a full disk, a broken ROOST_HOME, a Roost bug: one line, no traceback
+        print(f"roost: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def sys_exit() -> None:
@@ -109,6 +117,12 @@ def _open_workbench(path: str) -> int:
               file=sys.stderr)
         return EXIT_INVALID
     return int(run_workbench(path))
+
+
+def cmd_triggers(args: argparse.Namespace) -> int:
+    from engine.cli_triggers import cmd_triggers as run_triggers
+
+    return run_triggers(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -160,8 +174,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         executor = Executor(runtime)
         executor.bus.subscribe(LogPrinter(sys.stderr, args.log_level))
+        execution_id = None
+        if trigger is not None:  # files the payload names are copied under the new execution
+            from engine.ids import new_id
+            from engine.triggers.payload import import_trigger_files
+
+            execution_id = new_id()
+            trigger = import_trigger_files(runtime.storage, flow.namespace, flow.id, execution_id, trigger)
         try:
-            handle = executor.prepare(flow, inputs, trigger=trigger, options=options)
+            handle = executor.prepare(flow, inputs, trigger=trigger, options=options, execution_id=execution_id)
         except InputError as exc:
             print(f"{flow_path}: {exc}", file=sys.stderr)
             return EXIT_INVALID
@@ -169,6 +190,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         execution = handle.execution
         if runtime.history is not None:
             runtime.history.flush()
+            for problem in runtime.history.write_errors:
+                print(f"warning: history: {problem}", file=sys.stderr)
         if args.json:
             print(execution_json(execution, handle.task_runs()))
         print(summary(execution), file=sys.stderr)
@@ -184,8 +207,9 @@ def _run_until_done(executor: Any, handle: Any) -> bool:
     interrupted = threading.Event()
 
     def on_sigint(_signum: int, _frame: Any) -> None:
-        if interrupted.is_set():
-            return
+        if interrupted.is_set():  # a second Ctrl-C: something does not stop (a runaway template)
+            print("\ninterrupted again: stopping now", file=sys.stderr)
+            os._exit(EXIT_INTERRUPTED)  # the history marks the execution KILLED; the guard kills tasks
         interrupted.set()
         print("\ninterrupted: cancelling the execution...", file=sys.stderr)
         handle.cancel()

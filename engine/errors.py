@@ -15,7 +15,12 @@ class FlowError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+        # One error, one line: a value quoted in the message may hold a newline or an escape.
+        return f"{self.path}:{self.line}:{self.column}: {self.message.translate(_CONTROL_ESCAPES)}"
+
+
+_CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(32), *range(127, 160))} | {
+    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 class InvalidFlowError(Exception):

@@ -98,6 +98,7 @@ class Executor:
             return uri
 
         resolved = resolve_inputs(flow.inputs, dict(inputs or {}), store_file=store_file)
+        _mask_secret_inputs(self.runtime.masker, flow, resolved)
         execution = Execution(
             id=execution_id, namespace=flow.namespace, flow_id=flow.id,
             inputs=resolved, labels={**flow.labels, **dict(labels or {})}, trigger=trigger,
@@ -139,6 +140,9 @@ class ExecutionRun:
         self._active: set[TaskContext] = set()
         self.finished = threading.Event()
         self._base_variables = self._make_base_variables()
+        # Templates read the real inputs (above); events, history and JSON carry the masked ones.
+        masked_inputs: dict[str, Any] = runtime.masker.mask_value(execution.inputs)  # type: ignore[assignment]
+        self.execution = dataclasses.replace(execution, inputs=masked_inputs)
         self._services = _RenderServices(self)
         self._workdirs_created = False
         self._notices: set[str] = set()
@@ -233,8 +237,12 @@ class ExecutionRun:
         from engine.workdirs import create_workdir
 
         self._workdirs_created = True
-        path = create_workdir(self.runtime.home.workdirs, self.flow.namespace, self.flow.id,
-                              self.execution.id, ctx.task.id)
+        try:
+            path = create_workdir(self.runtime.home.workdirs, self.flow.namespace, self.flow.id,
+                                  self.execution.id, ctx.task.id)
+        except OSError as exc:  # a full disk, a read-only ROOST_HOME, a name too long for the disk
+            raise TaskFailure(f"cannot create a working directory under {self.runtime.home.workdirs}: "
+                              f"{exc.strerror or exc}") from None
         self.update_task_run(ctx.task_run_id, working_dir=str(path))
         return path
 
@@ -360,6 +368,12 @@ class ExecutionRun:
         finally:
             with self._lock:
                 self._active.discard(ctx)
+        lost = self._lost_log_lines(task_run.id)
+        if lost and state not in (State.FAILED, State.KILLED) and self.runtime.history is not None:
+            history = self.runtime.history
+            ctx.error(f"{lost} log line(s) of this task could not be saved in {history.path}: "
+                      f"{history.last_write_error}")
+            state = State.FAILED
         if state is State.FAILED and task.allow_failure:
             state = State.WARNING
         if state is State.WARNING and task.allow_warning:
@@ -367,6 +381,14 @@ class ExecutionRun:
         self._record_outputs(task, scope, outputs)
         masked = self.runtime.masker.mask_value(outputs)
         return self._set_task_state(task_run.id, state, outputs=masked, attempts=attempts)
+
+    def _lost_log_lines(self, task_run_id: str) -> int:
+        """Log lines of a task run that the history could not save (a full disk); cheap when none."""
+        history = self.runtime.history
+        if history is None or not history.write_errors:
+            return 0
+        history.flush(5)  # only once the history is in trouble: make this task's lines count
+        return int(history.lost_logs.get(task_run_id, 0))
 
     def _run_attempts(self, task: Task, ctx: TaskContext) -> tuple[State, dict[str, Any], int]:
         policy = self._retry_policy(task, ctx)
@@ -400,8 +422,10 @@ class ExecutionRun:
             return None
 
     def _run_once(self, task: Task, ctx: TaskContext) -> tuple[State, dict[str, Any]]:
-        timer = self._start_timeout(task, ctx)
+        timer = None
         try:
+            # Inside the try: a timeout that renders to nonsense fails this task, not the execution.
+            timer = self._start_timeout(task, ctx)
             result = task.run(ctx)
             if isinstance(result, TaskResult):
                 state, outputs = result.state, result.outputs
@@ -435,7 +459,7 @@ class ExecutionRun:
             ctx.timed_out = True
             ctx.stop.set()
 
-        timer = threading.Timer(duration.total_seconds(), expire)
+        timer = threading.Timer(_bounded_seconds(duration), expire)
         timer.daemon = True
         timer.start()
         return timer
@@ -455,7 +479,7 @@ class ExecutionRun:
         self._set_task_state(ctx.task_run_id, State.PAUSED)
         self._set_execution_state(State.PAUSED)
         self.bus.publish(PausedAtTask(self.execution.id, ctx.task.id, ctx.task_run_id, "pause"))
-        resumed = self._resume.wait(timeout.total_seconds() if timeout else None)
+        resumed = self._resume.wait(_bounded_seconds(timeout) if timeout else None)
         self._set_execution_state(State.RUNNING)
         self._set_task_state(ctx.task_run_id, State.RUNNING)
         return resumed and not self.cancelled
@@ -519,6 +543,26 @@ class ExecutionRun:
         if not any(relative.startswith(prefix) for prefix in allowed):
             raise StorageError(f"'{uri}' does not belong to this execution; a flow may only read its own files")
         return storage.open_existing(uri)
+
+
+def _mask_secret_inputs(masker: Any, flow: Flow, values: Mapping[str, Any]) -> None:
+    """SECRET inputs are secrets too (Kestra hides them): their values join the masker."""
+    for definition in flow.inputs:
+        if definition.type != "SECRET":
+            continue
+        value: Any = values
+        for part in definition.id.split("."):  # `a.b` nests as inputs.a.b
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if isinstance(value, str) and value:
+            masker.add(value)
+
+
+# Longer waits overflow the platform's time_t inside threading (P999999999D); ~30 years is forever here.
+_MAX_WAIT_SECONDS = 1e9
+
+
+def _bounded_seconds(duration: timedelta) -> float:
+    return min(duration.total_seconds(), _MAX_WAIT_SECONDS)
 
 
 class _RenderServices:

@@ -113,11 +113,16 @@ class History:
     """Reads and writes the history database; writes go through a background thread."""
 
     BATCH_SECONDS = 0.02
+    RESERVE_BYTES = 256 * 1024
 
     def __init__(self, path: Path, masker: Masker | None = None) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._masker = masker or Masker()
+        self._reserve = path.with_name(path.name + ".reserve")
+        self.write_errors: list[str] = []  # what could not be recorded (a full disk), for the CLI
+        self.lost_logs: dict[str | None, int] = {}  # task run id -> log lines not saved
+        self.last_write_error = ""
         self._read = connect(path)
         self._read.executescript(SCHEMA)
         self._read_lock = threading.Lock()
@@ -126,6 +131,7 @@ class History:
         self._writer = threading.Thread(target=self._write_loop, name="history-writer", daemon=True)
         self._closed = False
         self.mark_orphans_killed()
+        self._make_reserve()
         self._writer.start()
 
     # --- writing -------------------------------------------------------------------
@@ -199,6 +205,47 @@ class History:
             elif isinstance(item, MetricRecorded):
                 metrics.append((item.execution_id, item.task_run_id, item.task_id, item.name,
                                 item.type, item.value, to_json_text(item.tags), iso(item.date)))
+        if executions or task_runs or logs or metrics:
+            error = self._try_commit(connection, executions, task_runs, logs, metrics)
+            if error is not None:
+                self._after_failed_commit(connection, error, executions, task_runs, logs)
+        for waiter in waiters:
+            waiter.set()
+        return stop
+
+    def _after_failed_commit(self, connection: sqlite3.Connection, error: sqlite3.Error,
+                             executions: dict[str, Execution], task_runs: dict[str, TaskRun],
+                             logs: list[tuple[Any, ...]]) -> None:
+        """A full disk: keep the states (small), drop the log lines, count what was lost.
+
+        States first without logs; if even that fails, the reserved space is given back to
+        SQLite for them, so an execution's end is recorded rather than left RUNNING.
+        """
+        for _execution_id, task_run_id, *_rest in logs:
+            self.lost_logs[task_run_id] = self.lost_logs.get(task_run_id, 0) + 1
+        if logs:
+            self._note_write_error(error, recovered=False)
+        if not executions and not task_runs:
+            return
+        again = self._try_commit(connection, executions, task_runs, [], [])
+        if again is not None and self._release_reserve():
+            again = self._try_commit(connection, executions, task_runs, [], [])
+            if again is None:
+                self._note_write_error(error, recovered=True)
+        if again is not None:
+            self._note_write_error(again, recovered=False)
+
+    def _try_commit(self, connection: sqlite3.Connection, *batch: Any) -> sqlite3.Error | None:
+        try:
+            self._commit(connection, *batch)
+            return None
+        except sqlite3.Error as exc:
+            return exc
+
+    def _commit(self, connection: sqlite3.Connection, executions: dict[str, Execution],
+                task_runs: dict[str, TaskRun], logs: list[tuple[Any, ...]],
+                metrics: list[tuple[Any, ...]]) -> None:
+        """One transaction; rolled back whole on any error, so no batch is ever half written."""
         try:
             connection.execute("BEGIN IMMEDIATE")
             # Execution rows first: a crash between batches never leaves task runs without one.
@@ -220,9 +267,32 @@ class History:
                 connection.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-        for waiter in waiters:
-            waiter.set()
-        return stop
+            raise
+
+    # --- a full disk -----------------------------------------------------------------
+    def _make_reserve(self) -> None:
+        """A file of RESERVE_BYTES beside the database, given back when the disk fills up."""
+        try:
+            if self._reserve.exists():
+                return
+            with self._reserve.open("wb") as handle:
+                handle.write(b"\0" * self.RESERVE_BYTES)
+        except OSError:  # already full: nothing to reserve, and nothing to clean up but the file
+            self._reserve.unlink(missing_ok=True)
+
+    def _release_reserve(self) -> bool:
+        try:
+            self._reserve.unlink()
+            return True
+        except OSError:
+            return False
+
+    def _note_write_error(self, exc: sqlite3.Error, *, recovered: bool) -> None:
+        self.last_write_error = str(exc)
+        message = (f"{self.path} is nearly full ({exc}); space reserved for it was used to record states"
+                   if recovered else f"could not write to {self.path}: {exc}")
+        if message not in self.write_errors:
+            self.write_errors.append(message)
 
     def _upsert_execution(self, connection: sqlite3.Connection, execution: Execution) -> None:
         connection.execute(
@@ -235,7 +305,7 @@ class History:
              iso(execution.start_date), iso(execution.end_date), _histories_text(execution.histories),
              self._masked_json(execution.inputs), self._masked_json(execution.outputs),
              to_json_text(execution.labels), self._masked_json(execution.trigger), execution.flow_path,
-             execution.original_id, execution.error,
+             execution.original_id, self._masker.mask(execution.error) if execution.error else None,
              None if execution.state.is_terminal else os.getpid()),
         )
 
@@ -269,25 +339,39 @@ class History:
             for execution_id, pid, histories in rows:
                 if pid == os.getpid() or _pid_alive(pid):
                     continue
-                entries = json.loads(histories) + [["KILLED", now]]
-                self._read.execute("BEGIN IMMEDIATE")
-                self._read.execute(
-                    "UPDATE executions SET state='KILLED', end_date=?, histories=?, pid=NULL WHERE id=?",
-                    (now, json.dumps(entries), execution_id))
-                for run_id, run_histories in self._read.execute(
-                    "SELECT id, histories FROM task_runs WHERE execution_id=? AND state IN "
-                    "('CREATED','RUNNING','PAUSED')", (execution_id,)).fetchall():
-                    self._read.execute(
-                        "UPDATE task_runs SET state='KILLED', histories=? WHERE id=?",
-                        (json.dumps(json.loads(run_histories) + [["KILLED", now]]), run_id))
-                self._read.execute(
-                    "INSERT INTO logs(execution_id, task_run_id, task_id, date, level, message) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (execution_id, None, None, now, "WARN",
-                     "the roost process running this execution stopped; marked KILLED"))
-                self._read.execute("COMMIT")
+                try:
+                    self._mark_killed(execution_id, histories, now)
+                except sqlite3.Error as exc:  # a full disk or a read-only home: reading still works
+                    self._note_write_error(exc, recovered=False)
+                    break
                 killed += 1
             return killed
+
+    def _mark_killed(self, execution_id: str, histories: str, now: str | None) -> None:
+        entries = json.loads(histories) + [["KILLED", now]]
+        try:
+            self._read.execute("BEGIN IMMEDIATE")
+            self._read.execute(
+                "UPDATE executions SET state='KILLED', end_date=?, histories=?, pid=NULL WHERE id=?",
+                (now, json.dumps(entries), execution_id))
+            for run_id, run_histories in self._read.execute(
+                "SELECT id, histories FROM task_runs WHERE execution_id=? AND state IN "
+                "('CREATED','RUNNING','PAUSED')", (execution_id,)).fetchall():
+                self._read.execute(
+                    "UPDATE task_runs SET state='KILLED', histories=? WHERE id=?",
+                    (json.dumps(json.loads(run_histories) + [["KILLED", now]]), run_id))
+            self._read.execute(
+                "INSERT INTO logs(execution_id, task_run_id, task_id, date, level, message) "
+                "VALUES (?,?,?,?,?,?)",
+                (execution_id, None, None, now, "WARN",
+                 "the roost process running this execution stopped; marked KILLED"))
+            self._read.execute("COMMIT")
+        except sqlite3.Error:
+            try:
+                self._read.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise
 
     # --- reading -----------------------------------------------------------------------
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

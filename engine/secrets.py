@@ -34,11 +34,7 @@ class Masker:
         self._lock = threading.Lock()
 
     def add(self, value: str) -> None:
-        forms = {value, *value.splitlines()}
-        raw = value.encode()
-        forms.add(base64.b64encode(raw).decode())
-        forms.add(base64.b64encode(raw).decode().rstrip("="))
-        forms.add(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+        forms = {value, *value.splitlines()} | _encoded_forms(value.encode())
         forms = {f.strip() for f in forms}
         forms = {f for f in forms if len(f) >= self.MIN_LENGTH}
         with self._lock:
@@ -69,6 +65,29 @@ class Masker:
     @property
     def active(self) -> bool:
         return self._pattern is not None
+
+
+_BASE64_LINE = 76  # `base64` (coreutils) and MIME wrap their output at 76 characters
+_MIN_CORE = 8
+
+
+def _encoded_forms(raw: bytes) -> set[str]:
+    """The base64 texts a task prints when it encodes a secret: alone (`printf %s "$S" | base64`),
+    with echo's newline, wrapped at 76 characters, and inside a longer text (`user:$S`)."""
+    forms: set[str] = set()
+    for data in (raw, raw + b"\n"):
+        for encoded in (base64.b64encode(data).decode(), base64.urlsafe_b64encode(data).decode()):
+            forms.update((encoded, encoded.rstrip("=")))
+            forms.update(encoded[i:i + _BASE64_LINE] for i in range(0, len(encoded), _BASE64_LINE))
+    # After a prefix, the secret's bytes sit at another offset of the 3-byte groups: mask the
+    # characters that come from the secret alone (the group it shares with its neighbours differs).
+    for offset in (0, 1, 2):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode()
+        start = 4 if offset else 0
+        core = encoded[start:len(encoded) - 4] if (offset + len(raw)) % 3 else encoded[start:]
+        if len(core) >= _MIN_CORE:
+            forms.add(core)
+    return forms
 
 
 def read_env_file(path: Path) -> dict[str, str]:

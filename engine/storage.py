@@ -63,13 +63,19 @@ class InternalStorage:
         """Store a local file at `uri`; returns its size. `move` takes it out of its directory."""
         target = self.path_of(uri)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if move:
-            try:
-                os.replace(source, target)
-            except OSError:
-                shutil.move(str(source), target)
-        else:
-            shutil.copyfile(source, target)
+        try:
+            if move:
+                try:
+                    os.replace(source, target)
+                except OSError:
+                    shutil.move(str(source), target)
+            else:
+                shutil.copyfile(source, target)
+        except OSError:
+            # A full disk leaves a truncated copy: never let a URI point at half a file.
+            if source.exists():
+                target.unlink(missing_ok=True)
+            raise
         return target.stat().st_size
 
     def put_bytes(self, uri: str, data: bytes) -> int:

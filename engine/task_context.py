@@ -193,7 +193,8 @@ class TaskContext:
         try:
             size = self.storage.put_file(uri, path, move=move)
         except OSError as exc:
-            raise TaskFailure(f"cannot store output file '{name}': {exc.strerror or exc}") from None
+            kept = f" (it stays in {path.parent})" if path.exists() else ""
+            raise TaskFailure(f"cannot store output file '{name}': {exc.strerror or exc}{kept}") from None
         self._run.bus.publish(OutputFileCaptured(self.execution_id, self.task_run_id, self.task.id,
                                                  name, uri, size))
         return uri

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 
 import pytest
@@ -40,7 +41,8 @@ def test_every_sample_flow_is_valid_and_covered_here():
     names = {p.name for p in discover_flow_files(SAMPLES)}
     tested = {"hello.yml", "pip.yml", "s3TriggerCommands.yml", "csv_cleanup.yml", "git_project.yml",
               "namespace_module.yml", "outputs_between_tasks.yml", "failing_with_errors.yml",
-              "foreach_files.yml", "kestra_package.yml", "parallel_fanout.yml"}
+              "foreach_files.yml", "kestra_package.yml", "parallel_fanout.yml", "webhook_echo.yml",
+              "weekday_digest.yml"}
     assert names == tested
     for path in discover_flow_files(SAMPLES):
         load_flow(path)
@@ -151,3 +153,53 @@ def test_parallel_fanout(sample_engine):
     assert result.state == "SUCCESS", result.logs()
     assert result.logs("big_day") == ["busy day: 480 orders from 120 users"]
     assert "publish" in {r.task_id for r in result.task_runs}
+
+
+def _scheduler(engine: Engine, name: str):
+    from engine.triggers.scheduler import TriggerScheduler
+
+    flow = load_flow(engine.flow_dir / name, engine.config.plugin_defaults)
+    scheduler = TriggerScheduler(engine.runtime, webhook_port=0)
+    scheduler.set_flows([flow])
+    scheduler.start()
+    return scheduler, flow
+
+
+def test_webhook_echo_answers_a_real_request_with_its_outputs(sample_engine):
+    import json
+    import urllib.request
+
+    scheduler, _flow = _scheduler(sample_engine, "webhook_echo.yml")
+    try:
+        [status] = scheduler.statuses()
+        request = urllib.request.Request(status.url + "?from=tests", data=b'{"name": "Ada"}', method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert json.loads(response.read()) == {"greeting": "Hello, ADA!"}
+    finally:
+        scheduler.stop()
+    sample_engine.runtime.history.flush()
+    [execution] = sample_engine.runtime.history.list_executions(flow_id="webhook_echo")
+    assert execution.trigger["parameters"] == {"from": ["tests"]}
+
+
+def test_weekday_digest_fires_with_its_schedule_dates(sample_engine):
+    import threading
+
+    from engine.events import ExecutionChanged, LogLine
+
+    scheduler, flow = _scheduler(sample_engine, "weekday_digest.yml")
+    lines: list[str] = []
+    done = threading.Event()
+    scheduler.executor.bus.subscribe(lambda e: lines.append(e.message) if isinstance(e, LogLine) else None)
+    scheduler.executor.bus.subscribe(
+        lambda e: done.set() if isinstance(e, ExecutionChanged) and e.execution.state.is_terminal else None)
+    try:
+        [status] = scheduler.statuses()
+        assert status.next_fire is not None and status.next_fire.weekday() < 5
+        scheduler.fire_now(status.key)
+        assert done.wait(60)
+    finally:
+        scheduler.stop()
+    [line] = [text for text in lines if text.startswith("digest for ")]
+    assert re.fullmatch(r"digest for \d{4}-\d\d-\d\d; next one \d{4}-.*T09:00:00\+0[12]:00", line)

@@ -15,6 +15,7 @@ from engine.flow.yaml_source import Position, YamlList, YamlMap, load_yaml
 
 FLOW_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
 NAMESPACE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+MAX_TASK_DEPTH = 64
 
 FLOW_KEYS = (
     "id", "namespace", "description", "labels", "inputs", "variables", "tasks", "errors",
@@ -70,9 +71,9 @@ class _FlowReader:
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 self.error(raw.key_position(key), f"unknown flow property '{key}'{hint}")
         flow_id = self._identifier("id", FLOW_ID_PATTERN, "flow id",
-                                   "letters, digits, '.', '_' and '-'")
+                                   "letters, digits, '.', '_' and '-'", 100)
         namespace = self._identifier("namespace", NAMESPACE_PATTERN, "namespace",
-                                     "lowercase letters, digits, '.', '_' and '-'")
+                                     "lowercase letters, digits, '.', '_' and '-'", 150)
         plugin_defaults = self._plugin_defaults()
         builder = TaskBuilder(self.path, [*plugin_defaults, *self.extra_defaults])
         tasks_raw = raw.get("tasks")
@@ -98,19 +99,24 @@ class _FlowReader:
             path=self.path, text=self.text, raw=raw, warnings=builder.warnings,
         )
         self._check_unique_task_ids(flow)
+        self._check_nesting_depth(flow)
         if self.errors:
             raise InvalidFlowError(self.errors)
         return flow
 
-    def _identifier(self, key: str, pattern: re.Pattern[str], what: str, allowed: str) -> str:
+    def _identifier(self, key: str, pattern: re.Pattern[str], what: str, allowed: str,
+                    max_length: int) -> str:
         value = self.raw.get(key)
         if value is None:
             self.error(self.raw.position, f"missing required property '{key}'")
             return ""
-        if not isinstance(value, str) or not pattern.match(value):
+        if not isinstance(value, str) or not pattern.fullmatch(value):
             self.error(self.raw.position_of(key),
                        f"{what} '{value}' is invalid: use {allowed} (pattern {pattern.pattern})")
             return str(value)
+        if len(value) > max_length:  # Kestra's @Size; it also keeps directory names within limits
+            self.error(self.raw.position_of(key),
+                       f"{what} must be at most {max_length} characters (this one has {len(value)})")
         return value
 
     def _optional(self, kind: type, key: str) -> Any:
@@ -192,6 +198,10 @@ class _FlowReader:
                 self.error(item.position_of("id"), f"Duplicate trigger id with name [{item['id']}]")
             seen.add(item["id"])
             triggers.append(item)
+        if triggers:
+            from engine.triggers.validation import trigger_errors
+
+            self.errors.extend(trigger_errors(triggers, self.raw, self.path, self.extra_defaults))
         return triggers
 
     def _plugin_defaults(self) -> list[dict[str, Any]]:
@@ -217,6 +227,19 @@ class _FlowReader:
             if task.id in seen:
                 self.error(task.source.position_of("id"), f"Duplicate task id with name [{task.id}]")
             seen.add(task.id)
+
+
+    def _check_nesting_depth(self, flow: Flow) -> None:
+        """Each level of flowable tasks costs the executor a few stack frames: refuse, at load
+        time, a depth that would end in a RecursionError mid-run."""
+        pending = [(task, 1) for task in (*flow.tasks, *flow.errors, *flow.finally_)]
+        while pending:
+            task, depth = pending.pop()
+            if depth > MAX_TASK_DEPTH:
+                self.error(task.position, f"task '{task.id}' is nested {depth} levels deep; "
+                                          f"Roost runs at most {MAX_TASK_DEPTH} levels of flowable tasks")
+                return
+            pending.extend((child, depth + 1) for child in task.all_children())
 
 
 def _label_text(value: Any) -> str:

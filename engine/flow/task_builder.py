@@ -16,6 +16,7 @@ from engine.tasks.base import Task
 from engine.tasks.properties import Kind, PropSpec, property_specs
 
 TASK_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
+MAX_TASK_ID_LENGTH = 256  # Kestra's Task.id @Size
 _TEMPLATE_MARKERS = ("{{", "{%")
 
 
@@ -72,10 +73,13 @@ class TaskBuilder:
         if not isinstance(task_id, str) or not task_id:
             self.error(raw.position, "task has no 'id': every task needs a unique id")
             task_id = None
-        elif not TASK_ID_PATTERN.match(task_id):
+        elif not TASK_ID_PATTERN.fullmatch(task_id):
             self.error(raw.position_of("id"),
                        f"task id '{task_id}' is invalid: use letters, digits, '_' and '-' "
                        "(pattern ^[a-zA-Z0-9][a-zA-Z0-9_-]*)")
+        elif len(task_id) > MAX_TASK_ID_LENGTH:
+            self.error(raw.position_of("id"), f"Task id must be at most {MAX_TASK_ID_LENGTH} characters "
+                                              f"(this one has {len(task_id)})")
         type_name = raw.get("type")
         label = f"task '{task_id}'" if task_id else "task"
         if not isinstance(type_name, str) or not type_name:
@@ -189,9 +193,7 @@ def _kind_problem(kind: Kind, value: Any) -> str | None:
             return None
         return got
     if kind is Kind.DURATION:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return None
-        if not isinstance(value, str):
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
             return got
         try:
             parse_duration(value)

@@ -150,7 +150,10 @@ _PositionLoader.add_constructor(
 
 def load_yaml(text: str, path: str) -> Any:
     """Parse YAML text; syntax errors become an InvalidFlowError at the offending line."""
-    loader = _PositionLoader(text)
+    try:
+        loader = _PositionLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character (NUL, ESC...) in the text
+        raise InvalidFlowError([_reader_error(path, text, exc)]) from None
     try:
         return loader.get_single_data()
     except _DuplicateKey as dup:
@@ -174,3 +177,12 @@ def load_yaml(text: str, path: str) -> Any:
         ) from None
     finally:
         loader.dispose()
+
+
+def _reader_error(path: str, text: str, exc: yaml.reader.ReaderError) -> FlowError:
+    before = text[:exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return FlowError(path, line, column,
+                     f"YAML syntax error: the control character U+{code:04X} is not allowed in YAML")

@@ -53,14 +53,18 @@ def write_input_files(ctx: TaskContext, directory: Path, files: dict[str, str], 
             target = safe_join(directory, name)
         except UnsafePathError as exc:
             raise TaskFailure(f"property '{prop}': {exc}") from None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink() or target.is_dir():
-            raise TaskFailure(f"property '{prop}': '{name}' exists and is not a regular file")
-        if ctx.storage.is_uri(content.strip()):
-            source = ctx.storage_path(content.strip())
-            shutil.copyfile(source, target)
-        else:
-            target.write_text(content, encoding="utf-8")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink() or target.is_dir():
+                raise TaskFailure(f"property '{prop}': '{name}' exists and is not a regular file")
+            if ctx.storage.is_uri(content.strip()):
+                source = ctx.storage_path(content.strip())
+                shutil.copyfile(source, target)
+            else:
+                target.write_text(content, encoding="utf-8")
+        except OSError as exc:  # a file where a folder is needed, a full disk...
+            raise TaskFailure(f"property '{prop}': cannot write '{name}': "
+                              f"{exc.strerror or exc}") from None
         written.append(target)
     if written:
         ctx.debug(f"wrote {len(written)} input file(s): {', '.join(sorted(files))}")

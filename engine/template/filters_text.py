@@ -18,6 +18,7 @@ import urllib.parse
 from typing import Any
 
 from engine.template.errors import TemplateError
+from engine.template.operators import MAX_TEXT
 from engine.template.values import describe_type, is_number, print_value
 
 
@@ -136,6 +137,8 @@ def _replace_in(value: Any, pairs: dict[Any, Any], regexp: bool) -> Any:
         if regexp:
             text = _java_regex(search_text).sub(java_replacement(replacement_text), text)
         else:
+            grows = (text.count(search_text) if search_text else len(text) + 1) * len(replacement_text)
+            _check_length(len(text) + grows, "replace")
             text = text.replace(search_text, replacement_text)
     return text
 
@@ -196,10 +199,17 @@ def _line_separator(text: str) -> str:
     return "\n"
 
 
+def _check_length(length: int, name: str) -> None:
+    if length > MAX_TEXT:
+        raise TemplateError(f"the '{name}' filter would build a text of more than {MAX_TEXT} characters")
+
+
 def _indent_args(amount: Any, prefix: Any, name: str) -> str:
     if not is_number(amount) or amount < 0:
         raise TemplateError(f"the '{name}' filter expects a number of 0 or more, e.g. {name}(2)")
-    return print_value(prefix) * int(amount)
+    unit = print_value(prefix)
+    _check_length(len(unit) * int(amount), name)
+    return unit * int(amount)
 
 
 def indent(value: Any, amount: Any = None, prefix: Any = " ") -> str:

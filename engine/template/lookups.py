@@ -95,6 +95,8 @@ def _is_private(key: Any) -> bool:
 
 def lookup(obj: Any, key: Any) -> Any:
     """`obj.key` / `obj[key]` with Pebble's rules; a `PebbleUndefined` when absent."""
+    if isinstance(key, PebbleUndefined):  # `a[missing]`: it is the key that is not defined
+        return key
     if isinstance(obj, dict):
         try:
             return obj[key]

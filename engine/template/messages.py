@@ -30,8 +30,15 @@ def format_path(keys: tuple[Any, ...] | list[Any]) -> str:
         elif isinstance(key, str) and _IDENTIFIER.match(key):
             text += key if position == 0 else f".{key}"
         else:
-            text += f"[{key!r}]"
+            text += f"[{_shown(key)}]"
     return text
+
+
+def _shown(key: Any) -> str:
+    """A key as written; a list or map used as a key is named by its kind, not its Python repr."""
+    if key is None or isinstance(key, str | int | float | bool):
+        return repr(key)
+    return f"({describe_type(key)})"
 
 
 def find_path(context: dict[str, Any], target: Any) -> tuple[Any, ...] | None:
@@ -64,14 +71,14 @@ def missing_message(error: MissingValueError, context: dict[str, Any]) -> str:
 
 def _detail(container: Any, key: Any, base: tuple[Any, ...] | None) -> str:
     if isinstance(container, LoopContext):
-        return f"'loop' has no attribute {key!r} (it has index, first, last, length, revindex)"
+        return f"'loop' has no attribute {_shown(key)} (it has index, first, last, length, revindex)"
     where = f"'{format_path(base)}'" if base else "the value"
     if isinstance(container, dict):
         if not container:
             return f"{where} is an empty map"
         names = [str(k) for k in list(container)[:_MAX_LISTED_KEYS]]
         more = ", ..." if len(container) > _MAX_LISTED_KEYS else ""
-        return f"{where} has no key {key!r} (its keys: {', '.join(names)}{more})"
+        return f"{where} has no key {_shown(key)} (its keys: {', '.join(names)}{more})"
     if isinstance(container, list | tuple):
-        return f"{where} is a list of {len(container)} items, which has no item {key!r}"
-    return f"{where} is {describe_type(container)}, which has no attribute {key!r}"
+        return f"{where} is a list of {len(container)} items, which has no item {_shown(key)}"
+    return f"{where} is {describe_type(container)}, which has no attribute {_shown(key)}"

@@ -10,6 +10,7 @@ falls back on a missing or null value without evaluating the fallback otherwise.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 from jinja2 import Undefined, pass_context
@@ -22,6 +23,16 @@ from engine.template.values import describe_type, fail_if_undefined, is_number, 
 
 #: The largest list a range may build; Jinja's sandbox uses the same bound.
 MAX_RANGE = 100_000
+#: The longest text `~` and `+` may build.
+MAX_TEXT = 64 * 1024 * 1024
+#: Loop iterations (and range items) one render may make in all; nested loops would never end.
+MAX_LOOP_ITERATIONS = 5_000_000
+_loop_budget = threading.local()
+
+
+def start_loop_budget() -> None:
+    """Called when a top-level render begins (each thread renders one template at a time)."""
+    _loop_budget.left = MAX_LOOP_ITERATIONS
 
 
 class Box:
@@ -73,7 +84,7 @@ def add(left: Any, right: Any) -> Any:
     fail_if_undefined(left)
     fail_if_undefined(right)
     if isinstance(left, str) or isinstance(right, str):
-        return _java_string(left) + _java_string(right)
+        return _bounded_text(_java_string(left) + _java_string(right))
     if isinstance(left, list):
         return left + (list(right) if isinstance(right, list | tuple) else [right])
     _numbers("+", left, right)
@@ -91,6 +102,9 @@ def subtract(left: Any, right: Any) -> Any:
 
 def multiply(left: Any, right: Any) -> Any:
     _numbers("*", left, right)
+    # Java's long wraps around; Python's int would grow without end (`{% set n = n * n %}` in a loop).
+    if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > 4096:
+        raise TemplateError("'*' makes a number too large to compute")
     return left * right
 
 
@@ -176,7 +190,14 @@ def concat(*parts: Any) -> str:
     """`a ~ b` and string interpolation; null prints as nothing."""
     for part in parts:
         fail_if_undefined(part)
-    return "".join(print_value(part) for part in parts)
+    return _bounded_text("".join(print_value(part) for part in parts))
+
+
+def _bounded_text(text: str) -> str:
+    # `{% set s = s ~ s %}` in a loop doubles a string 40 times: stop it before memory runs out.
+    if len(text) > MAX_TEXT:
+        raise TemplateError(f"a text built by the template exceeds {MAX_TEXT} characters")
+    return text
 
 
 def _java_string(value: Any) -> str:
@@ -224,7 +245,7 @@ def inclusive_range(start: Any, end: Any, step: Any = 1) -> list[Any]:
     count = math.floor((end - start) / step) + 1
     if count > MAX_RANGE:
         raise TemplateError(f"a range may hold at most {MAX_RANGE} items, this one has {count}")
-    return [start + i * step for i in range(max(count, 0))]
+    return _charge_loop([start + i * step for i in range(max(count, 0))])
 
 
 def loop_items(value: Any) -> Any:
@@ -233,10 +254,19 @@ def loop_items(value: Any) -> Any:
     if value is None:
         return []
     if isinstance(value, dict):
-        return [{"key": k, "value": v} for k, v in value.items()]
+        return _charge_loop([{"key": k, "value": v} for k, v in value.items()])
     if isinstance(value, list | tuple):
-        return value
+        return _charge_loop(value)
     raise TemplateError(f"'for' needs a list or a map, got {_show(value)}")
+
+
+def _charge_loop(items: Any) -> Any:
+    left = getattr(_loop_budget, "left", MAX_LOOP_ITERATIONS) - len(items)
+    if left < 0:
+        raise TemplateError(f"the template's loops run more than {MAX_LOOP_ITERATIONS} times in all; "
+                            "loop over less")
+    _loop_budget.left = left
+    return items
 
 
 def to_bool(value: Any) -> bool:

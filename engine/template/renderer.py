@@ -20,6 +20,7 @@ from engine.template.errors import TemplateError, TemplateSyntaxProblem
 from engine.template.functions import MAX_RENDER_DEPTH, RenderState
 from engine.template.lookups import MissingValueError
 from engine.template.messages import missing_message
+from engine.template.operators import start_loop_budget
 from engine.template.pebble_lexer import LexError, line_of
 from engine.template.pebble_parser import ParseError
 from engine.template.pebble_syntax import translate_expression, translate_template
@@ -60,6 +61,7 @@ class TemplateEngine:
     def evaluate(self, expression: str, context: dict[str, Any], services: Any) -> Any:
         """A bare Pebble expression (no braces) evaluated to its Python value."""
         compiled = self._compile_expression(expression)
+        start_loop_budget()
         state = RenderState(services, context, 0, self._render)
         variables = {**context, "fn__state": state}
         try:
@@ -74,6 +76,8 @@ class TemplateEngine:
     def _render(self, text: str, context: dict[str, Any], services: Any, depth: int) -> str:
         if depth > MAX_RENDER_DEPTH:
             raise TemplateError(f"render() is nested more than {MAX_RENDER_DEPTH} levels deep")
+        if depth == 0:
+            start_loop_budget()
         template = self._compile(text)
         try:
             return template.render(context, RenderState(services, context, depth, self._render))
