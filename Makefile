@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install install-test lint typecheck bench services clean
+.PHONY: run test install install-test lint typecheck bench bench-tui serve services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,12 +34,22 @@ test: $(TEST_STAMP)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check engine tui tests benchmarks
-	$(BIN)/mypy engine
+	$(BIN)/mypy engine tui
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/task_overhead.py
 	$(BIN)/python benchmarks/cli_startup.py
 	bash tests/services/start.sh && $(BIN)/python benchmarks/docker_overhead.py
+
+bench-tui: $(STAMP)
+	$(BIN)/python benchmarks/tui_start.py
+	$(BIN)/python benchmarks/tui_hot_reload.py
+	$(BIN)/python benchmarks/tui_idle.py
+	$(BIN)/python benchmarks/tui_log_flood.py
+
+## make serve: the workbench in a browser, on 127.0.0.1
+serve: $(STAMP)
+	$(BIN)/roost serve sample_flows
 
 clean:
 	rm -rf $(VENV) .roost .pytest_cache

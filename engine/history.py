@@ -113,6 +113,7 @@ class History:
     """Reads and writes the history database; writes go through a background thread."""
 
     BATCH_SECONDS = 0.02
+    MAX_BACKLOG = 50_000
     RESERVE_BYTES = 256 * 1024
 
     def __init__(self, path: Path, masker: Masker | None = None) -> None:
@@ -126,7 +127,9 @@ class History:
         self._read = connect(path)
         self._read.executescript(SCHEMA)
         self._read_lock = threading.Lock()
-        self._queue: queue.Queue[Any] = queue.Queue()
+        # Bounded: during a log flood the publisher waits for the writer instead of the queue
+        # growing by hundreds of megabytes (the writer drains ~100k lines a second here).
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=self.MAX_BACKLOG)
         self._seq = 0
         self._writer = threading.Thread(target=self._write_loop, name="history-writer", daemon=True)
         self._closed = False
@@ -141,6 +144,11 @@ class History:
     def _on_event(self, event: Event) -> None:
         if isinstance(event, ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded):
             self._queue.put(event)
+
+    @property
+    def backlog(self) -> int:
+        """Events received but not written yet (a UI may slow a flooding task down on it)."""
+        return self._queue.qsize()
 
     def flush(self, timeout: float = 30.0) -> None:
         """Block until every event received so far is committed."""

@@ -210,12 +210,18 @@ def _parse_definition(index: int, item: Any) -> tuple[InputDefinition | None, li
     return definition, problems
 
 
+# Names from other languages that spelling alone would map to the wrong type (NUMBER -> ENUM).
+_TYPE_SYNONYMS = {"NUMBER": ["INT", "FLOAT"], "DECIMAL": ["FLOAT"], "DOUBLE": ["FLOAT"], "LONG": ["INT"],
+                  "TEXT": ["STRING"], "LIST": ["ARRAY"], "OBJECT": ["JSON"], "MAP": ["JSON"]}
+
+
 def _unknown_type(type_name: str) -> str:
     if type_name.upper() in INPUT_TYPES:
         return f"unknown type '{type_name}'; types are upper case: '{type_name.upper()}'"
     if type_name.upper() == "FORM":
         return "type FORM (grouped inputs) is not supported by Roost yet"
-    close = difflib.get_close_matches(type_name.upper(), INPUT_TYPES, n=2, cutoff=0.5)
+    close = _TYPE_SYNONYMS.get(type_name.upper()) or difflib.get_close_matches(
+        type_name.upper(), INPUT_TYPES, n=2, cutoff=0.5)
     if close:
         return f"unknown type '{type_name}'; did you mean {' or '.join(repr(c) for c in close)}?"
     return f"unknown type '{type_name}'; the input types are {', '.join(INPUT_TYPES)}"

@@ -29,13 +29,19 @@ def load_flow(path: str | Path, extra_plugin_defaults: Iterable[Mapping[str, Any
     """Load and validate one flow file; raises InvalidFlowError listing every problem."""
     file_path = Path(path)
     try:
-        text = file_path.read_text(encoding="utf-8")
+        data = file_path.read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise InvalidFlowError([FlowError(str(path), 1, 1, "file not found")]) from None
     except UnicodeDecodeError as exc:
-        raise InvalidFlowError(
-            [FlowError(str(path), 1, 1, f"file is not UTF-8 text ({exc.reason})")]
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InvalidFlowError([FlowError(
+            str(path), line, column,
+            f"file is not UTF-8 text: byte 0x{data[exc.start]:02X} here ({exc.reason}); save it as UTF-8")]
         ) from None
+    except IsADirectoryError:
+        raise InvalidFlowError([FlowError(str(path), 1, 1, "this is a folder, not a flow file")]) from None
     except OSError as exc:
         raise InvalidFlowError([FlowError(str(path), 1, 1, f"cannot read file: {exc.strerror}")]) from None
     return load_flow_text(text, str(path), extra_plugin_defaults)
@@ -110,7 +116,13 @@ class _FlowReader:
         if value is None:
             self.error(self.raw.position, f"missing required property '{key}'")
             return ""
-        if not isinstance(value, str) or not pattern.fullmatch(value):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # Jackson reads `id: 2024` as the text "2024"
+        if not isinstance(value, str):
+            kind = "a list" if isinstance(value, list) else "a map" if isinstance(value, dict) else "a boolean"
+            self.error(self.raw.position_of(key), f"{what} must be a string, not {kind}")
+            return str(value)
+        if not pattern.fullmatch(value):
             self.error(self.raw.position_of(key),
                        f"{what} '{value}' is invalid: use {allowed} (pattern {pattern.pattern})")
             return str(value)

@@ -68,6 +68,7 @@ class TaskBuilder:
         if not isinstance(raw, YamlMap):
             self.error(position, f"a task must be a map with 'id' and 'type', not {_describe(raw)}")
             return None
+        errors_before = len(self.errors)
         raw = apply_plugin_defaults(raw, self.plugin_defaults)
         task_id = raw.get("id")
         if not isinstance(task_id, str) or not task_id:
@@ -102,6 +103,10 @@ class TaskBuilder:
         except (TypeError, ValueError) as exc:
             self.error(raw.position, f"{label}: {exc}")
             return None
+        if len(self.errors) > errors_before:
+            # A refused child is missing from the lists `validate` sees ("'tasks' must not be
+            # empty"): the child's own error says it all.
+            return task
         for where, message in task.validate():
             if isinstance(where, Position):
                 position = where
@@ -123,7 +128,7 @@ class TaskBuilder:
                 ok = False
         for yaml_name, (attr, spec) in specs.items():
             if yaml_name not in raw or raw[yaml_name] is None:
-                if spec.required:
+                if spec.required and yaml_name not in ("id", "type"):  # build() reported those
                     self.error(raw.position, f"{label}: missing required property '{yaml_name}'")
                     ok = False
                 continue

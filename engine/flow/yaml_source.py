@@ -164,10 +164,8 @@ def load_yaml(text: str, path: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        context = f" ({exc.context})" if exc.context and exc.problem else ""
         raise InvalidFlowError(
-            [FlowError(path, line, column, f"YAML syntax error: {problem}{context}")]
+            [FlowError(path, line, column, f"YAML syntax error: {_syntax_problem(exc)}")]
         ) from None
     except yaml.YAMLError as exc:
         raise InvalidFlowError([FlowError(path, 1, 1, f"YAML error: {exc}")]) from None
@@ -186,3 +184,22 @@ def _reader_error(path: str, text: str, exc: yaml.reader.ReaderError) -> FlowErr
     code = exc.character if isinstance(exc.character, int) else ord(exc.character)
     return FlowError(path, line, column,
                      f"YAML syntax error: the control character U+{code:04X} is not allowed in YAML")
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem and context as one sentence, with a hint for the usual mistakes."""
+    problem = exc.problem or exc.context or "invalid YAML"
+    if problem.startswith("but ") and exc.context:  # "expected X" + "but found Y"
+        return f"{exc.context}, {problem}"
+    if problem.startswith("could not determine a constructor for the tag"):
+        tag = problem.rsplit(" ", 1)[-1].replace("tag:yaml.org,2002:", "!!")
+        return f"the tag {tag} is not supported: a flow is plain YAML (maps, lists, text, numbers)"
+    if "recursive node" in problem:
+        return "an alias (*name) is used inside the very node its anchor (&name) marks"
+    text = problem + (f" ({exc.context})" if exc.context and exc.problem else "")
+    start, end = exc.context_mark, exc.problem_mark
+    if start is not None and end is not None and exc.problem and start.line != end.line:
+        text += f"; it starts at line {start.line + 1}, column {start.column + 1}"
+    if "'\\t'" in problem:
+        text += "; indent with spaces, YAML does not allow tabs there"
+    return text

@@ -54,11 +54,20 @@ def known_type_names() -> list[str]:
 def suggest(type_name: str, limit: int = 3) -> list[str]:
     """The closest known names; compares the last segment too so `log.Logg` finds `...log.Log`."""
     names = known_type_names()
-    close = difflib.get_close_matches(type_name, names, n=limit, cutoff=0.6)
-    if len(close) < limit:
-        short = type_name.rsplit(".", 1)[-1].lower()
-        for name in names:
-            tail = name.rsplit(".", 1)[-1].lower()
-            if name not in close and difflib.SequenceMatcher(None, short, tail).ratio() > 0.75:
-                close.append(name)
-    return close[:limit]
+    short = type_name.rsplit(".", 1)[-1].lower()
+
+    def tail_ratio(name: str) -> float:
+        return difflib.SequenceMatcher(None, short, name.rsplit(".", 1)[-1].lower()).ratio()
+
+    # A long shared prefix (`io.kestra.plugin.core.`) makes every name look close: the class
+    # name, the last segment, must look close too.
+    close = [n for n in difflib.get_close_matches(type_name, names, n=limit * 2, cutoff=0.6)
+             if tail_ratio(n) >= 0.5]
+    close += sorted((n for n in names if n not in close and tail_ratio(n) > 0.75),
+                    key=tail_ratio, reverse=True)
+    canonical: list[str] = []
+    for name in close:  # one name per class: its current Kestra name, not a legacy alias
+        primary = _TYPES[name].TYPES[0]
+        if primary not in canonical:
+            canonical.append(primary)
+    return canonical[:limit]

@@ -40,7 +40,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the engine never imports tui; tui only needs the type
     from engine.events import LogLine
 
-__all__ = ["LEVEL_RANKS", "LEVELS", "LogEntry", "LogFilterView", "LogStore", "level_rank"]
+__all__ = [
+    "LEVEL_RANKS", "LEVELS", "LogEntry", "LogFilterView", "LogStore", "TaskRunFilter", "level_rank",
+]
 
 LEVELS: tuple[str, ...] = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 """Kestra's levels, lowest first; a level's rank is its position here."""
@@ -74,6 +76,9 @@ _SEARCH_CHUNK_BYTES = 1024 * 1024
 """Search reads the spool this many bytes at a time: bounded memory whatever the log size."""
 
 _Accept = Callable[[int, str], bool]
+
+TaskRunFilter = str | frozenset[str] | None
+"""One task run id, a set of them (a flowable task and its descendants), or None for all."""
 
 
 def level_rank(level: str | None) -> int:
@@ -167,10 +172,21 @@ class LogFilterView:
     """
 
     def __init__(
-        self, store: LogStore, *, task_run_id: str | None = None, min_level: str | None = None
+        self,
+        store: LogStore,
+        *,
+        task_run_id: TaskRunFilter = None,
+        min_level: str | None = None,
     ) -> None:
         self.store = store
         self.task_run_id = task_run_id
+        self._wanted: frozenset[str] = (
+            frozenset()
+            if task_run_id is None
+            else frozenset((task_run_id,))
+            if isinstance(task_run_id, str)
+            else frozenset(task_run_id)
+        )
         self.min_level = None if min_level in (None, "ALL") else min_level
         self._min_rank = 0 if self.min_level is None else level_rank(self.min_level)
         self._identity = task_run_id is None and self._min_rank == 0
@@ -235,9 +251,9 @@ class LogFilterView:
     def _update_pair_codes(self) -> None:
         pairs = self.store._pairs
         if self._pairs_seen != len(pairs):
-            wanted = self.task_run_id
+            wanted = self._wanted
             self._pair_codes = frozenset(
-                code for code, (run_id, _task_id) in enumerate(pairs) if run_id == wanted
+                code for code, (run_id, _task_id) in enumerate(pairs) if run_id in wanted
             )
             self._pairs_seen = len(pairs)
 
@@ -468,9 +484,10 @@ class LogStore:
         return [LogEntry.from_spool(line) for line in lines]
 
     def filtered(
-        self, *, task_run_id: str | None = None, min_level: str | None = None
+        self, *, task_run_id: TaskRunFilter = None, min_level: str | None = None
     ) -> LogFilterView:
-        """A view of the lines of one task run and/or at least ``min_level`` ("ALL"/None: all)."""
+        """A view of the lines of one task run (or of several: a task and its descendants)
+        and/or at least ``min_level`` ("ALL"/None: all)."""
         return LogFilterView(self, task_run_id=task_run_id, min_level=min_level)
 
     # -- searching ---------------------------------------------------------------------------

@@ -43,7 +43,14 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import Input
 
-from tui.widgets.log_store import LEVELS, LogEntry, LogFilterView, LogStore, level_rank
+from tui.widgets.log_store import (
+    LEVELS,
+    LogEntry,
+    LogFilterView,
+    LogStore,
+    TaskRunFilter,
+    level_rank,
+)
 
 __all__ = ["LEVEL_FILTER_CYCLE", "MAX_LINE_CELLS", "LogView", "display_text", "level_letter"]
 
@@ -214,7 +221,7 @@ class LogView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._owns_store = store is None
         self._store = store if store is not None else LogStore()
-        self._task_run_filter: str | None = None
+        self._task_run_filter: TaskRunFilter = None
         self._min_level: str | None = None
         self._view: LogFilterView = self._store.filtered()
         self._cursor = max(0, len(self._view) - 1)
@@ -254,7 +261,7 @@ class LogView(ScrollView, can_focus=True):
         return self._entry(self._view[self._cursor])
 
     @property
-    def task_run_filter(self) -> str | None:
+    def task_run_filter(self) -> TaskRunFilter:
         return self._task_run_filter
 
     @property
@@ -316,7 +323,7 @@ class LogView(ScrollView, can_focus=True):
             self._measure(store.get_many(max(0, len(store) - 1000), len(store)))
         self._rebuild_view(keep_index=None)
 
-    def set_filter(self, task_run_id: str | None = None, min_level: str | None = None) -> None:
+    def set_filter(self, task_run_id: TaskRunFilter = None, min_level: str | None = None) -> None:
         """Show only one task run's lines and/or lines at ``min_level`` or above (None/"ALL":
         every level). Both filters are replaced; the cursor stays on the same line if it is
         still shown, else on the next one."""
@@ -709,7 +716,19 @@ class LogView(ScrollView, can_focus=True):
     def _apply_virtual_size(self) -> None:
         self._width_pending = False
         height = len(self._view) + (1 if self._searching else 0)
-        self.virtual_size = Size(self._prefix_width() + self._message_cells, height)
+        size = Size(self._prefix_width() + self._message_cells, height)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or self.is_container:
+            self.virtual_size = size
+            return
+        # The view fills its container whatever its virtual size, so new lines need the
+        # scrollbars updated, not a layout of the whole screen (``virtual_size`` is a layout
+        # reactive): during a flood that layout cost ~20 ms per frame. A scrollbar appearing
+        # still asks for a layout through its own reactive.
+        self.set_reactive(LogView.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     def _schedule_width_update(self) -> None:
         if not self._width_pending:
@@ -816,6 +835,7 @@ class LogView(ScrollView, can_focus=True):
     def _update_subtitle(self) -> None:
         """A small status (visible if the app gives the widget a border)."""
         level = f"≥{self._min_level}" if self._min_level else "all levels"
-        task = f" · {self._task_run_filter}" if self._task_run_filter else ""
+        runs = self._task_run_filter
+        task = "" if not runs else f" · {runs}" if isinstance(runs, str) else f" · {len(runs)} runs"
         state = "following" if self.follow else "paused"
         self.border_subtitle = f"{level}{task} · {state}"

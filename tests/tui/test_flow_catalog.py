@@ -1,0 +1,46 @@
+"""The flow catalog: discovery, last good flow on errors, reload kinds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui.flow_catalog import FlowCatalog, ReloadKind, is_flow_file
+
+GOOD = "id: a\nnamespace: t.ns\ntasks:\n  - id: x\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+
+
+def test_scan_finds_flows_but_not_namespace_files_or_hidden_folders(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text(GOOD)
+    (tmp_path / "namespaces" / "t.ns").mkdir(parents=True)
+    (tmp_path / "namespaces" / "t.ns" / "conf.yml").write_text("x: 1\n")
+    (tmp_path / ".roost").mkdir()
+    (tmp_path / ".roost" / "b.yml").write_text(GOOD)
+    catalog = FlowCatalog(tmp_path)
+    entries = catalog.scan()
+    assert [e.path.name for e in entries] == ["a.yml"]
+    assert entries[0].key == "t.ns.a" and entries[0].valid
+    assert not is_flow_file(tmp_path, tmp_path / "namespaces" / "t.ns" / "conf.yml")
+    assert is_flow_file(tmp_path, tmp_path / "sub" / "c.yaml")
+
+
+def test_an_invalid_version_keeps_the_last_good_flow(tmp_path: Path) -> None:
+    path = tmp_path / "a.yml"
+    path.write_text(GOOD)
+    catalog = FlowCatalog(tmp_path)
+    catalog.scan()
+    path.write_text(GOOD.replace("core.log.Log", "core.log.Logg"))
+    result = catalog.reload(path)
+    assert result.kind is ReloadKind.CHANGED
+    entry = result.entry
+    assert entry.stale and entry.flow is not None and entry.flow.find_task("x") is not None
+    assert entry.errors[0].line == 5
+    assert catalog.reload(path).kind is ReloadKind.UNCHANGED
+    path.unlink()
+    assert catalog.reload(path).kind is ReloadKind.DELETED
+
+
+def test_a_file_that_never_parsed_is_listed_by_its_declared_id(tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text("id: bad_one\nnamespace: t.ns\ntasks: [\n")
+    entry = FlowCatalog(tmp_path).scan()[0]
+    assert entry.flow is None and entry.errors
+    assert (entry.namespace, entry.flow_id) == ("t.ns", "bad_one")

@@ -1,0 +1,137 @@
+"""Snapshots of the main screens (pytest-textual-snapshot), from real runs with a frozen clock.
+
+Ids and times are made deterministic by patching the engine's id and clock functions; the flows
+folder and ROOST_HOME are relative paths under a temporary working directory, so nothing on
+screen depends on the machine. Update with ``pytest tests/tui/test_snapshots.py --snapshot-update``
+after checking the new SVGs by eye.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from engine.config import RoostHome
+from tests.tui.conftest import FLOWS, wait_until
+from tui.app import RoostApp
+from tui.screens.inputs_form import InputsScreen
+from tui.widgets.flow_list import FlowList
+from tui.widgets.outputs_pane import OutputsPane
+
+FIXED = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+SIZE = (120, 34)
+
+
+@pytest.fixture
+def frozen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RoostApp]:
+    """An app on a copy of tests/tui/flows, with deterministic ids, clock and paths."""
+    shutil.copytree(FLOWS, tmp_path / "flows")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    counter = itertools.count(1)
+
+    def fixed_id() -> str:
+        return f"id{next(counter):020d}"
+
+    for target in ("engine.executor.new_id", "engine.tasks.scripts.new_id"):
+        monkeypatch.setattr(target, fixed_id)
+    for target in ("engine.executor.utcnow", "engine.execution.utcnow",
+                   "engine.task_context.utcnow", "tui.formatting.now"):
+        monkeypatch.setattr(target, lambda: FIXED)
+    monkeypatch.setattr(RoostApp, "_frame", lambda self: 0)
+    environ = dict(os.environ)
+    environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environ.get('PATH', '')}"
+    app = RoostApp(Path("flows"), home=RoostHome(Path("home")), watch=False, environ=environ)
+    yield app
+    time.tzset()
+
+
+async def _select(app: RoostApp, pilot: Pilot[Any], flow_id: str) -> None:
+    await wait_until(pilot, lambda: app.catalog is not None)
+    assert app.catalog is not None
+    entry = next(e for e in app.catalog.entries.values() if e.flow_id == flow_id)
+    app.main.query_one(FlowList).select_path(entry.path)
+    await wait_until(pilot, lambda: app.selected_path == entry.path)
+
+
+async def _run(app: RoostApp, pilot: Pilot[Any], until: Any) -> None:
+    await pilot.press("r")
+    await pilot.pause()
+    if isinstance(app.screen, InputsScreen):
+        await pilot.press("ctrl+s")
+    await wait_until(pilot, lambda: app.shown is not None and until(app.shown), 30)
+    await pilot.pause(0.2)
+
+
+def _quiet(app: RoostApp) -> None:
+    app.clear_notifications()
+
+
+def test_idle(frozen: RoostApp, snap_compare: Any) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await _select(frozen, pilot, "greet")
+        await pilot.pause(0.1)
+
+    assert snap_compare(frozen, terminal_size=SIZE, run_before=before)
+
+
+def test_running(frozen: RoostApp, snap_compare: Any) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await _select(frozen, pilot, "slow")
+        await _run(frozen, pilot, lambda model: len(model.logs) >= 1
+                   and model.execution.state.value == "RUNNING")
+        _quiet(frozen)
+
+    assert snap_compare(frozen, terminal_size=SIZE, run_before=before)
+
+
+def test_failed_with_error_banner(frozen: RoostApp, snap_compare: Any) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await _select(frozen, pilot, "fails")
+        await _run(frozen, pilot, lambda model: model.finished and not model.live)
+        # then the file is saved with a mistake: the banner shows it, the tree stays
+        path = Path("flows/fails.yml").absolute()
+        path.write_text(path.read_text().replace("core.log.Log", "core.log.Logg"))
+        frozen.apply_file_changes([path])
+        await pilot.pause(0.2)
+        _quiet(frozen)
+
+    assert snap_compare(frozen, terminal_size=SIZE, run_before=before)
+
+
+def test_outputs_preview_of_a_csv(frozen: RoostApp, snap_compare: Any) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await _select(frozen, pilot, "report")
+        await _run(frozen, pilot, lambda model: model.finished and not model.live)
+        await pilot.press("2")
+        pane = frozen.main.query_one(OutputsPane)
+        tree = pane.output_tree
+        node = next(n for n in (tree.get_node_at_line(i) for i in range(tree.last_line + 1))
+                    if n is not None and n.data is not None and n.data.name == "people.csv")
+        tree.move_cursor(node)
+        await wait_until(pilot, lambda: pane.preview.title == "people.csv")
+        await pilot.pause(0.2)
+        _quiet(frozen)
+
+    assert snap_compare(frozen, terminal_size=SIZE, run_before=before)
+
+
+def test_inputs_form(frozen: RoostApp, snap_compare: Any) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await _select(frozen, pilot, "greet")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(frozen.screen, InputsScreen))
+        await pilot.pause(0.2)
+
+    assert snap_compare(frozen, terminal_size=SIZE, run_before=before)

@@ -1,0 +1,1 @@
+"""Screens pushed over the workbench: inputs form, help, artifact preview and save."""

@@ -1,0 +1,75 @@
+"""``?``: every key of the workbench, grouped by pane."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+__all__ = ["KEY_GROUPS", "HelpScreen"]
+
+KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("Runs", [
+        ("r", "run the selected flow (inputs form when it has inputs)"),
+        ("x", "cancel the running execution"),
+        ("R", "re-run the last execution with the same inputs"),
+        ("a", "toggle auto-run when the flow file is saved"),
+        ("u", "resume an execution paused by a Pause task"),
+    ]),
+    ("Panes", [
+        ("tab / shift+tab", "next / previous pane"),
+        ("1 … 5", "Logs · Outputs · Files · Source · History"),
+        ("z", "maximise the focused pane (again to restore)"),
+        ("enter", "open: task logs, artifact preview, execution from history"),
+        ("ctrl+p", "command palette (every action is there)"),
+        ("?", "this help"),
+        ("q", "quit (running executions are cancelled)"),
+    ]),
+    ("Logs", [
+        ("f", "follow the end (stops when you scroll up, resumes at the bottom)"),
+        ("/", "search; n / N next / previous match"),
+        ("l", "level filter: all, ≥DEBUG, ≥INFO, ≥WARN, ≥ERROR"),
+        ("t", "timestamps on / off"),
+        ("c", "copy the line under the cursor; mouse-select + ctrl+c copies a selection"),
+        ("home / end", "first line / last line (and follow)"),
+    ]),
+    ("Outputs and files", [
+        ("enter", "preview full screen"),
+        ("e", "save the artifact to a path"),
+        ("o / O", "open it in $PAGER / $EDITOR"),
+    ]),
+    ("Source", [("n / N", "next / previous validation error")]),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90; max-width: 95%; height: auto; max-height: 90%;
+                                  border: round $accent; background: $surface; padding: 0 2; }
+    HelpScreen #help-title { padding-bottom: 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold #5fafff", no_wrap=True)
+        table.add_column()
+        for group, keys in KEY_GROUPS:
+            table.add_row(Text(group, style="bold underline"), "")
+            for key, description in keys:
+                table.add_row(key, description)
+            table.add_row("", "")
+        with VerticalScroll():
+            yield Static(Text.assemble(("Roost keys", "bold"), ("   esc closes", "dim")),
+                         id="help-title")
+            yield Static(table, id="help-keys")

@@ -1,0 +1,228 @@
+"""The workbench's side of the engine: runtime, executor, runs, history. No widgets here.
+
+The TUI talks to the engine only through this object: control commands go in (run, cancel,
+resume), events come out through :class:`~tui.run_model.EventInbox` and are folded into
+:class:`~tui.run_model.ExecutionModel` objects by the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.config import RoostConfig, RoostHome
+from engine.runtime import RunOptions, Runtime
+from tui.run_model import EventInbox, ExecutionModel
+from tui.widgets.log_store import LogEntry
+
+if TYPE_CHECKING:
+    from engine.execution import Execution, TaskRun
+    from engine.executor import ExecutionHandle, Executor
+    from engine.flow.model import Flow
+
+__all__ = ["WorkbenchSession"]
+
+_HISTORY_LOG_BATCH = 20_000
+
+
+class WorkbenchSession:
+    """One runtime and executor for the whole workbench; several executions may run at once."""
+
+    def __init__(self, path: Path, *, home: RoostHome | None = None,
+                 config: RoostConfig | None = None, environ: Mapping[str, str] | None = None,
+                 options: RunOptions | None = None) -> None:
+        self.path = path
+        self.config = config if config is not None else RoostConfig.find_and_load(path)
+        self.home = home if home is not None else RoostHome.from_environment()
+        self.runtime = Runtime.create(self.home, self.config, environ=environ)
+        self.options = options or RunOptions()
+        self.inbox = EventInbox()
+        self.inbox.backlog = self._history_backlog
+        self._executor: Executor | None = None
+        self.models: dict[str, ExecutionModel] = {}
+        self.handles: dict[str, ExecutionHandle] = {}
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            from engine.executor import Executor
+
+            self._executor = Executor(self.runtime)
+            self._executor.bus.subscribe(self.inbox)
+        return self._executor
+
+    def _history_backlog(self) -> int:
+        """Events the history writer has not written yet: the inbox holds a flooding task back
+        while the writer catches up, so a key press is not queued behind it (EventInbox.backlog)."""
+        history = self.runtime.history
+        return history.backlog if history is not None else 0
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def start(self, flow: Flow, inputs: dict[str, Any] | None = None) -> ExecutionModel:
+        """Prepare and start a run; raises ``InputError`` for a bad input (nothing runs then)."""
+        executor = self.executor
+        handle = executor.prepare(flow, dict(inputs or {}), options=self.options)
+        model = ExecutionModel(handle.execution, flow, live=True, inputs=inputs)
+        self.models[model.id] = model
+        self.handles[model.id] = handle
+        self.inbox.register(model)
+        executor.start(handle)
+        return model
+
+    def cancel(self, execution_id: str) -> bool:
+        handle = self.handles.get(execution_id)
+        if handle is None or handle.done:
+            return False
+        handle.cancel()
+        return True
+
+    def resume(self, execution_id: str) -> bool:
+        handle = self.handles.get(execution_id)
+        if handle is None or handle.done:
+            return False
+        handle.resume()
+        return True
+
+    def running(self) -> list[ExecutionModel]:
+        return [self.models[eid] for eid, handle in self.handles.items() if not handle.done]
+
+    def is_running(self, execution_id: str) -> bool:
+        handle = self.handles.get(execution_id)
+        return handle is not None and not handle.done
+
+    def fold_events(self) -> set[str]:
+        """Apply queued events to their models (UI thread); returns the executions touched."""
+        touched: set[str] = set()
+        for event in self.inbox.drain():
+            execution_id = _execution_id_of(event)
+            model = self.models.get(execution_id) if execution_id else None
+            if model is None:
+                continue
+            model.apply(event)
+            touched.add(model.id)
+        for execution_id, handle in list(self.handles.items()):
+            model = self.models.get(execution_id)
+            if handle.done and model is not None and model.live and not self.inbox.pending:
+                # The execution thread is over and every event is folded: freeze the model.
+                model.live = False
+                model.logs.flush()
+                self.inbox.unregister(execution_id)
+                touched.add(execution_id)
+        return touched
+
+    # -- history -------------------------------------------------------------------------------
+
+    def list_executions(self, limit: int = 200) -> list[Execution]:
+        history = self.runtime.history
+        if history is None:
+            return []
+        return history.list_executions(limit=limit)
+
+    def load_execution(self, execution_id: str, flow: Flow | None) -> ExecutionModel | None:
+        """A past execution as a model (blocking: call from a worker thread)."""
+        if execution_id in self.models:
+            return self.models[execution_id]
+        history = self.runtime.history
+        if history is None:
+            return None
+        execution = history.get_execution(execution_id)
+        if execution is None:
+            return None
+        model = ExecutionModel(execution, flow, live=False, inputs=execution.inputs)
+        model.load_task_runs(history.task_runs(execution.id))
+        after = 0
+        while True:
+            records = history.logs(execution.id, after_id=after, limit=_HISTORY_LOG_BATCH)
+            if not records:
+                break
+            model.logs.extend(LogEntry(_parse_date(r.date), r.level, r.task_run_id, r.task_id,
+                                       r.message) for r in records)
+            after = records[-1].id
+            if len(records) < _HISTORY_LOG_BATCH:
+                break
+        model.logs_loaded = True
+        return model
+
+    def adopt(self, model: ExecutionModel) -> ExecutionModel:
+        """Keep a model loaded from history (the UI thread owns it from now on)."""
+        return self.models.setdefault(model.id, model)
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def execution_workdir(self, model: ExecutionModel) -> Path:
+        from engine.workdirs import flow_folder
+
+        execution = model.execution
+        return flow_folder(self.home.workdirs, execution.namespace, execution.flow_id) / execution.id
+
+    def workdir_of(self, model: ExecutionModel, task_run: TaskRun | None) -> Path | None:
+        """The folder a task run worked in: its shared working directory, else its own."""
+        if task_run is None:
+            return None
+        if task_run.id in model.workdirs:
+            return Path(model.workdirs[task_run.id])
+        if task_run.working_dir:
+            return Path(task_run.working_dir)
+        return _own_workdir(self.execution_workdir(model), task_run)
+
+    def resolve_uri(self, uri: str) -> Path:
+        return self.runtime.storage.open_existing(uri)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Cancel what still runs, wait a little for it to stop, flush history."""
+        for handle in self.handles.values():
+            if not handle.done:
+                handle.cancel()
+        for handle in self.handles.values():
+            if not handle.done:
+                handle.wait(timeout)
+        for model in self.models.values():
+            model.close()
+        self.runtime.close()
+
+
+def _own_workdir(folder: Path, task_run: TaskRun) -> Path | None:
+    """The directory a task made for itself: ``<task>`` or ``<task>-N`` (a ForEach runs the
+    same task several times); the one created while this run ran, else the first."""
+    candidates = [p for p in (folder.iterdir() if folder.is_dir() else ())
+                  if p.is_dir() and (p.name == task_run.task_id
+                                     or p.name.startswith(task_run.task_id + "-")
+                                     and p.name[len(task_run.task_id) + 1:].isdigit())]
+    if not candidates:
+        return None
+    start, end = task_run.start_date, task_run.end_date
+    if start is not None:
+        low = start.timestamp() - 0.01
+        high = end.timestamp() + 0.01 if end is not None else float("inf")
+        for path in candidates:
+            try:
+                created = path.stat().st_ctime
+            except OSError:
+                continue
+            if low <= created <= high:
+                return path
+    exact = folder / task_run.task_id
+    return exact if exact in candidates else candidates[0]
+
+
+def _execution_id_of(event: Any) -> str | None:
+    execution = getattr(event, "execution", None)
+    if execution is not None:
+        return str(execution.id)
+    task_run = getattr(event, "task_run", None)
+    if task_run is not None:
+        return str(task_run.execution_id)
+    return getattr(event, "execution_id", None)
+
+
+def _parse_date(text: str) -> Any:
+    from datetime import datetime
+
+    from engine.execution import parse_iso
+
+    try:
+        return parse_iso(text) or datetime.min
+    except ValueError:
+        return datetime.min

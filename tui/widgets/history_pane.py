@@ -1,0 +1,94 @@
+"""Past executions from the history database: state, flow, start, duration; enter opens one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from tui.formatting import format_duration, format_time, state_text
+
+if TYPE_CHECKING:
+    from engine.execution import Execution
+
+__all__ = ["HistoryPane"]
+
+
+class HistoryPane(DataTable[Text]):
+    """Executions newest first; ``enter`` (or a double click) opens one like a live run."""
+
+    ALLOW_MAXIMIZE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_execution", "Open"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    class ExecutionOpened(Message):
+        def __init__(self, pane: HistoryPane, execution_id: str) -> None:
+            super().__init__()
+            self.pane = pane
+            self.execution_id = execution_id
+
+        @property
+        def control(self) -> HistoryPane:
+            return self.pane
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, id=id, classes=classes)
+        self._ids: list[str] = []
+        self._signature: tuple[tuple[str, str], ...] = ()
+
+    def on_mount(self) -> None:
+        self.add_column("", key="state", width=2)
+        self.add_column("state", key="name")
+        self.add_column("flow", key="flow")
+        self.add_column("started", key="start")
+        self.add_column("duration", key="duration")
+        self.add_column("execution", key="id")
+
+    def show(self, executions: list[Execution], current_flow: str | None = None) -> None:
+        """Replace the rows (keeps the cursor on the same execution)."""
+        signature = tuple((e.id, e.state.value) for e in executions)
+        if signature == self._signature:
+            return
+        self._signature = signature
+        keep = self._ids[self.cursor_row] if self._ids and 0 <= self.cursor_row < len(self._ids) else None
+        self.clear()
+        self._ids = []
+        for execution in executions:
+            state = execution.state.value
+            key = f"{execution.namespace}.{execution.flow_id}"
+            start, end = execution.start_date, execution.end_date
+            seconds = (end - start).total_seconds() if start and end else None
+            self.add_row(
+                state_text(state),
+                Text(state, style=state_text(state).style),
+                Text(key, style="bold" if key == current_flow else ""),
+                Text(format_time(start, with_date=True)),
+                Text(format_duration(seconds) if seconds is not None else "…", justify="right"),
+                Text(execution.id, style="dim"),
+                key=execution.id,
+            )
+            self._ids.append(execution.id)
+        if keep in self._ids:
+            self.move_cursor(row=self._ids.index(keep))
+
+    @property
+    def selected_execution_id(self) -> str | None:
+        if not self._ids or not 0 <= self.cursor_row < len(self._ids):
+            return None
+        return self._ids[self.cursor_row]
+
+    def action_open_execution(self) -> None:
+        execution_id = self.selected_execution_id
+        if execution_id is not None:
+            self.post_message(self.ExecutionOpened(self, execution_id))
+
+    def _on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_execution()

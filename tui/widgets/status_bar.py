@@ -1,0 +1,64 @@
+"""The top line: where the workbench looks, what runs, and the auto-run switch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rich.text import Text
+from textual.widget import Widget
+
+from tui.formatting import format_duration, state_text
+
+__all__ = ["StatusBar", "StatusInfo"]
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    where: str = ""
+    flows: int = 0
+    execution: str | None = None
+    state: str | None = None
+    seconds: float | None = None
+    auto_run: bool = False
+    running: int = 0
+
+
+class StatusBar(Widget):
+    """``Roost  sample_flows · 10 flows      ▶ hello RUNNING 1.2s  auto-run off``."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.info = StatusInfo()
+
+    def set_info(self, **changes: object) -> None:
+        info = replace(self.info, **changes)  # type: ignore[arg-type]
+        if info != self.info:
+            self.info = info
+            self.refresh()
+
+    def render(self) -> Text:
+        info = self.info
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" Roost ", style="bold #1c1c1c on #5fafff")
+        text.append(f" {info.where}", style="bold")
+        text.append(f" · {info.flows} flow{'s' if info.flows != 1 else ''}", style="dim")
+        right = Text()
+        if info.execution is not None and info.state is not None:
+            right.append_text(state_text(info.state, with_name=True))
+            right.append(f" {info.execution}", style="bold")
+            if info.seconds is not None:
+                right.append(f" {format_duration(info.seconds)}", style="dim")
+        if info.running > 1:
+            right.append(f"  ({info.running} running)", style="#5fafff")
+        right.append("  ")
+        right.append("⟳ auto-run on" if info.auto_run else "auto-run off",
+                     style="bold #5fd75f" if info.auto_run else "dim")
+        right.append(" ")
+        gap = max(1, self.size.width - text.cell_len - right.cell_len)
+        text.append(" " * gap)
+        text.append_text(right)
+        return text

@@ -1,0 +1,251 @@
+"""The selected flow's tasks with their live state: symbol and colour, duration, attempt.
+
+Updates reconcile nodes by key (see :mod:`tui.task_nodes`), so expansion and the cursor survive
+live updates and hot reloads; only labels that changed are repainted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tui import formatting
+from tui.formatting import STATE_STYLES, format_duration, state_text
+from tui.task_nodes import NodeKey, TaskNode, build_task_nodes, run_duration
+
+if TYPE_CHECKING:
+    from engine.execution import Execution, TaskRun
+    from engine.flow.model import Flow
+
+__all__ = ["TaskTree", "TreeItem"]
+
+ROOT_KEY: NodeKey = ("flow", "", ())
+
+
+@dataclass
+class TreeItem:
+    """What a tree node stands for."""
+
+    key: NodeKey
+    kind: str  # "flow" | "task" | "iter" | "branch"
+    task_id: str | None = None
+    task_run_id: str | None = None
+    line: int | None = None
+
+
+class TaskTree(Tree[TreeItem]):
+    """Flow root, its tasks (nesting, branches, ForEach iterations) and their runs."""
+
+    ALLOW_MAXIMIZE = True
+    ICON_NODE = "▸ "
+    ICON_NODE_EXPANDED = "▾ "
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    class TaskSelected(Message):
+        """The cursor moved to a task (task_run_id None: not run), or to the flow (task_id None)."""
+
+        def __init__(self, tree: TaskTree, item: TreeItem) -> None:
+            super().__init__()
+            self.tree = tree
+            self.item = item
+
+        @property
+        def control(self) -> TaskTree:
+            return self.tree
+
+    class TaskOpened(Message):
+        """Enter or a click on a task that has no children: show its logs."""
+
+        def __init__(self, tree: TaskTree, item: TreeItem) -> None:
+            super().__init__()
+            self.tree = tree
+            self.item = item
+
+        @property
+        def control(self) -> TaskTree:
+            return self.tree
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("no flow", TreeItem(ROOT_KEY, "flow"), id=id, classes=classes)
+        self.guide_depth = 3
+        self._key_nodes: dict[NodeKey, TreeNode[TreeItem]] = {ROOT_KEY: self.root}
+        self._key_labels: dict[NodeKey, Text] = {}
+        self._flow: Flow | None = None
+        self._frame = 0
+        self._last_item: TreeItem | None = None
+
+    @property
+    def selected_item(self) -> TreeItem | None:
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    def node_for(self, key: NodeKey) -> TreeNode[TreeItem] | None:
+        return self._key_nodes.get(key)
+
+    def show(self, flow: Flow | None, runs: list[TaskRun] | None = None,
+             execution: Execution | None = None, *, frame: int = 0, stale: bool = False) -> None:
+        """Show ``flow`` merged with ``runs``; call again on every change (cheap when nothing did)."""
+        self._frame = frame
+        runs = runs or []
+        if flow is None:
+            self._flow = None
+            self._key_labels.pop(ROOT_KEY, None)
+            self._reconcile(self.root, [])
+            self.root.set_label(Text("no valid flow to show", style="dim italic"))
+            return
+        first = self._flow is None
+        self._flow = flow
+        specs = build_task_nodes(flow, runs)
+        root_label = self._root_label(flow, execution, stale)
+        if self._key_labels.get(ROOT_KEY) != root_label:
+            self._key_labels[ROOT_KEY] = root_label
+            self.root.set_label(root_label)
+        self._reconcile(self.root, specs)
+        if first:
+            self.root.expand_all()
+            if self.cursor_line < 0:
+                self.move_cursor(self.root)
+
+    # -- reconciliation ------------------------------------------------------------------------
+
+    def _reconcile(self, parent: TreeNode[TreeItem], specs: list[TaskNode]) -> None:
+        existing = list(parent.children)
+        wanted_keys = [spec.key for spec in specs]
+        same_shape = [child.data.key if child.data else None for child in existing] == wanted_keys
+        if not same_shape:
+            by_key = {child.data.key: child for child in existing if child.data is not None}
+            # Remove nodes no longer wanted; rebuild order by re-adding when it changed.
+            keep_prefix = 0
+            for child, key in zip(existing, wanted_keys, strict=False):
+                if child.data is not None and child.data.key == key:
+                    keep_prefix += 1
+                else:
+                    break
+            for child in existing[keep_prefix:]:
+                self._forget(child)
+                child.remove()
+            for spec in specs[keep_prefix:]:
+                expanded = by_key.get(spec.key)
+                self._add(parent, spec, expand=True if expanded is None else expanded.is_expanded)
+            # The kept prefix still needs its labels and children reconciled.
+            for child, spec in zip(list(parent.children)[:keep_prefix], specs[:keep_prefix],
+                                   strict=False):
+                self._update(child, spec)
+            return
+        for child, spec in zip(existing, specs, strict=True):
+            self._update(child, spec)
+
+    def _add(self, parent: TreeNode[TreeItem], spec: TaskNode, *, expand: bool) -> None:
+        label = self._label(spec)
+        item = TreeItem(spec.key, spec.kind, spec.task_id,
+                        spec.task_run.id if spec.task_run else None, spec.line)
+        if spec.children:
+            node = parent.add(label, item, expand=expand)
+            for child in spec.children:
+                self._add(node, child, expand=True)
+        else:
+            node = parent.add_leaf(label, item)
+        self._key_nodes[spec.key] = node
+        self._key_labels[spec.key] = label
+
+    def _update(self, node: TreeNode[TreeItem], spec: TaskNode) -> None:
+        label = self._label(spec)
+        item = node.data
+        run_id = spec.task_run.id if spec.task_run else None
+        if item is not None and (item.task_run_id != run_id or item.line != spec.line):
+            item.task_run_id = run_id
+            item.line = spec.line
+            if node is self.cursor_node:
+                self.post_message(self.TaskSelected(self, item))
+        if self._key_labels.get(spec.key) != label:
+            self._key_labels[spec.key] = label
+            node.set_label(label)
+        if spec.children and not node.allow_expand:
+            node.allow_expand = True
+        self._reconcile(node, spec.children)
+
+    def _forget(self, node: TreeNode[TreeItem]) -> None:
+        if node.data is not None:
+            self._key_nodes.pop(node.data.key, None)
+            self._key_labels.pop(node.data.key, None)
+        for child in node.children:
+            self._forget(child)
+
+    # -- labels ----------------------------------------------------------------------------------
+
+    def _root_label(self, flow: Flow, execution: Execution | None, stale: bool) -> Text:
+        text = Text()
+        if execution is not None:
+            text.append_text(state_text(execution.state.value, frame=self._frame))
+            text.append(" ")
+        text.append(flow.id, style="bold")
+        if execution is not None:
+            start, end = execution.start_date, execution.end_date
+            if start is not None:
+                seconds = max(0.0, ((end or formatting.now()) - start).total_seconds())
+                text.append(f"  {format_duration(seconds)}", style="dim")
+        if stale:
+            text.append("  (last good version)", style=STATE_STYLES["WARNING"])
+        return text
+
+    def _label(self, spec: TaskNode) -> Text:
+        if spec.kind == "branch":
+            return Text(spec.label, style="italic #8787af")
+        if spec.kind == "iter":
+            run_states = [c.task_run.state.value for c in spec.children if c.task_run]
+            text = Text()
+            if run_states:
+                text.append_text(state_text(_iteration_state(run_states), frame=self._frame))
+                text.append(" ")
+            text.append(spec.label, style="bold #87afd7")
+            return text
+        run = spec.task_run
+        text = Text()
+        if run is not None:
+            text.append_text(state_text(run.state.value, frame=self._frame))
+        else:
+            text.append("·", style="dim")
+        text.append(" ")
+        text.append(spec.label, style="strike dim" if spec.disabled else "")
+        if spec.task_type:
+            text.append(f" {spec.task_type}", style="dim")
+        if run is not None:
+            seconds = run_duration(run)
+            if seconds is not None and run.state.value not in ("CREATED", "SKIPPED"):
+                text.append(f"  {format_duration(seconds)}", style="#8a8a8a")
+            if run.attempts > 1:
+                text.append(f"  attempt {run.attempts}", style=STATE_STYLES["WARNING"])
+        if spec.disabled:
+            text.append("  disabled", style="dim italic")
+        return text
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[TreeItem]) -> None:
+        event.stop()
+        item = event.node.data
+        if item is not None:
+            self.post_message(self.TaskSelected(self, item))
+
+    def _on_tree_node_selected(self, event: Tree.NodeSelected[TreeItem]) -> None:
+        event.stop()
+        item = event.node.data
+        if item is not None and not event.node.children:
+            self.post_message(self.TaskOpened(self, item))
+
+
+def _iteration_state(states: list[str]) -> str:
+    for state in ("FAILED", "KILLED", "RUNNING", "PAUSED", "WARNING", "CREATED"):
+        if state in states:
+            return state
+    return "SUCCESS"
