@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,34 @@ from engine.runtime import RunOptions, Runtime
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _LEVEL_ORDER = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+
+
+def processes_with_environment(name: str, value: str) -> list[int]:
+    """Live processes whose environment holds NAME=value: a test's own leftovers, never another
+    test session's (a `pgrep -f 'sleep 60'` would also see those)."""
+    needle = f"{name}={value}\0".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                environ = handle.read()
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                zombie = handle.read().rsplit(b")", 1)[-1].split()[0] == b"Z"
+        except OSError:
+            continue
+        if not zombie and (environ.startswith(needle) or b"\0" + needle in environ):
+            found.append(int(entry))
+    return found
+
+
+def leftover_processes(name: str, value: str, within: float = 5.0) -> list[int]:
+    """processes_with_environment, given `within` seconds to die (a kill is not instantaneous)."""
+    deadline = time.monotonic() + within
+    while (found := processes_with_environment(name, value)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
 
 
 def require_in_ci(reason: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, leftover_processes
 
 
 def roost(*args: str, home: Path, cwd: Path | None = None, timeout: float = 60,
@@ -144,7 +144,7 @@ def test_ctrl_c_cancels_cleanly_with_exit_130(home, tmp_path):
     out, _err = proc.communicate(timeout=20)
     assert proc.returncode == 130
     assert json.loads(out)["state"]["current"] == "KILLED"
-    assert subprocess.run(["pgrep", "-f", "sleep 60"], capture_output=True).stdout == b""
+    assert leftover_processes("ROOST_HOME", str(home)) == []
 
 
 def test_help_does_not_import_textual(home):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from engine.history import History
 from engine.states import State
+from tests.conftest import leftover_processes
 
 HEADER = "id: h\nnamespace: company.team\n"
 
@@ -89,8 +90,7 @@ def test_killed_process_leaves_readable_history_marked_killed(tmp_path: Path):
         history.close()
     # The sleep child died with its parent (PR_SET_PDEATHSIG / process group): no orphan left.
     time.sleep(0.5)
-    leftovers = subprocess.run(["pgrep", "-f", "sleep 60"], capture_output=True, text=True).stdout.split()
-    assert leftovers == []
+    assert leftover_processes("ROOST_HOME", str(home)) == []
 
 
 def test_two_processes_share_one_roost_home(tmp_path: Path):

@@ -176,7 +176,8 @@ class OrphanGuard:
             self._unavailable = True
             return
         read_end, write_end = os.pipe()
-        env = {k: v for k, v in os.environ.items() if k not in (MARKER_VARIABLE, OWNER_VARIABLE)}
+        # The watcher needs nothing of the user's environment (and should not keep SECRET_* alive).
+        env = {"PATH": os.environ.get("PATH", os.defpath)}
         try:
             self._pid = os.posix_spawn(
                 sys.executable, [sys.executable, "-I", "-S", str(script), "--guard", self.owner],
