@@ -170,6 +170,8 @@ class OutputsPane(Horizontal):
             label = Text.assemble(state_text(run.state.value), " ", (run.task_id, "bold"))
             if run.value is not None:
                 label.append(f" [{run.value}]", style="#87afd7")
+            if run.runner:
+                label.append(f"  ran on {run.runner}", style="dim")
             key = ("task", run.id)
             node = root.add(label, OutputItem(key, "task", run.id, run.task_id), expand=True)
             nodes[key] = node
@@ -302,7 +304,7 @@ def _signature(model: ExecutionModel | None) -> Any:
         model.id,
         model.execution.state.value,
         id(model.execution.outputs),
-        tuple((r.id, r.state.value, id(r.outputs)) for r in model.task_runs.values()),
+        tuple((r.id, r.state.value, id(r.outputs), r.runner) for r in model.task_runs.values()),
         len(model.metrics),
         len(model.captured),
     )

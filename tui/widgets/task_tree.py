@@ -225,6 +225,9 @@ class TaskTree(Tree[TreeItem]):
                 text.append(f"  {format_duration(seconds)}", style="#8a8a8a")
             if run.attempts > 1:
                 text.append(f"  attempt {run.attempts}", style=STATE_STYLES["WARNING"])
+            if run.runner and run.runner.startswith("docker "):
+                # ⧉: ran in a container; the image is what tells two runs apart.
+                text.append(f"  ⧉ {run.runner.removeprefix('docker ')}", style="#5f87af")
         if spec.disabled:
             text.append("  disabled", style="dim italic")
         return text
