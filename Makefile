@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install install-test lint typecheck bench bench-tui serve services clean
+.PHONY: run test install install-test lint typecheck bench bench-tui serve reliability services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check engine tui tests benchmarks
+	$(BIN)/ruff check engine tui tests benchmarks scripts
 	$(BIN)/mypy engine tui
 
 bench: $(STAMP)
@@ -50,6 +50,11 @@ bench-tui: $(STAMP)
 ## make serve: the workbench in a browser, on 127.0.0.1
 serve: $(STAMP)
 	$(BIN)/roost serve sample_flows
+
+## make reliability: run tests/reliability/ and regenerate docs/reliability.md
+reliability: $(TEST_STAMP)
+	bash tests/services/start.sh
+	$(BIN)/python scripts/reliability_report.py
 
 clean:
 	rm -rf $(VENV) .roost .pytest_cache

@@ -214,8 +214,13 @@ def _run_until_done(executor: Any, handle: Any) -> bool:
         print("\ninterrupted: cancelling the execution...", file=sys.stderr)
         handle.cancel()
 
+    from engine.runners.orphans import shared_guard
+
     previous = signal.signal(signal.SIGINT, on_sigint)
     previous_term = signal.signal(signal.SIGTERM, on_sigint)
+    # The orphan guard hears signals even when a call holding the GIL keeps on_sigint from running.
+    wakeup = shared_guard().signal_pipe()
+    previous_wakeup = signal.set_wakeup_fd(wakeup) if wakeup is not None else None
     try:
         executor.start(handle)
         while handle.thread.is_alive():
@@ -223,6 +228,8 @@ def _run_until_done(executor: Any, handle: Any) -> bool:
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)
+        if previous_wakeup is not None:
+            signal.set_wakeup_fd(previous_wakeup)
     return interrupted.is_set()
 
 

@@ -46,7 +46,12 @@ class RoostHome:
 
     def ensure(self) -> None:
         for path in (self.root, self.storage, self.workdirs, self.cache):
-            path.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise UsageError(f"ROOST_HOME {self.root}: {path} exists and is not a folder") from None
+            except OSError as exc:
+                raise UsageError(f"ROOST_HOME {self.root}: cannot create {path}: {exc.strerror}") from None
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,13 @@ class RoostConfig:
             raise UsageError(f"{path}: {exc}") from None
         except OSError as exc:
             raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+        try:
+            return cls._from_toml(path, data)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise UsageError(f"{path}: a setting has the wrong shape or type ({exc})") from None
+
+    @classmethod
+    def _from_toml(cls, path: Path, data: dict[str, Any]) -> RoostConfig:
         base = path.parent
         return cls(
             path=path,

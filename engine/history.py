@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from engine.errors import UsageError
 from engine.events import Event, EventBus, ExecutionChanged, LogLine, MetricRecorded, TaskRunChanged
 from engine.execution import Execution, StateEntry, TaskRun, iso, parse_iso, utcnow
 from engine.secrets import Masker
@@ -77,6 +78,10 @@ def _histories(text: str) -> tuple[StateEntry, ...]:
     return tuple(StateEntry(State(s), parse_iso(d) or utcnow()) for s, d in json.loads(text))
 
 
+class HistoryUnavailable(UsageError):
+    """history.db cannot be opened: damaged, not a database, or not readable."""
+
+
 @dataclass(frozen=True)
 class LogRecord:
     id: int
@@ -121,11 +126,16 @@ class History:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._masker = masker or Masker()
         self._reserve = path.with_name(path.name + ".reserve")
+        try:
+            self._read = connect(path)
+            self._read.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:  # damaged, not a database, unreadable, locked too long
+            hint = ("; move it aside (it may be repaired with sqlite3's .recover) and Roost starts a "
+                    "new one" if "malformed" in str(exc) or "not a database" in str(exc) else "")
+            raise HistoryUnavailable(f"cannot use the history database {path}: {exc}{hint}") from None
         self.write_errors: list[str] = []  # what could not be recorded (a full disk), for the CLI
         self.lost_logs: dict[str | None, int] = {}  # task run id -> log lines not saved
         self.last_write_error = ""
-        self._read = connect(path)
-        self._read.executescript(SCHEMA)
         self._read_lock = threading.Lock()
         # Bounded: during a log flood the publisher waits for the writer instead of the queue
         # growing by hundreds of megabytes (the writer drains ~100k lines a second here).

@@ -19,6 +19,7 @@ it imports nothing but the standard library.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sys
 import threading
@@ -165,6 +166,12 @@ class OrphanGuard:
             self._disconnect()  # it died (someone killed it): nothing left to close but the pipe
             self._start()
 
+    def signal_pipe(self) -> int | None:
+        """The watcher's pipe, for `signal.set_wakeup_fd`: the watcher then hears Roost's Ctrl-C
+        even when Python cannot run its handler (see `_guard_main`). None when it cannot run."""
+        self.ensure_running()
+        return self._fd
+
     def close(self) -> None:
         """Stop guarding: the watcher kills what still carries the id (running tasks too), then exits."""
         with self._lock:
@@ -191,6 +198,7 @@ class OrphanGuard:
             return
         finally:
             os.close(read_end)
+        os.set_blocking(write_end, False)  # set_wakeup_fd requires it; Roost never writes otherwise
         self._fd = write_end
 
     def _disconnect(self) -> None:
@@ -235,6 +243,14 @@ def shared_guard() -> OrphanGuard:
 def _after_fork_in_child() -> None:
     global _shared_lock
     _shared_lock = threading.Lock()
+    if _shared_guard is not None and _shared_guard._fd is not None:
+        # The pipe is closed below: signals must not be written to whatever reuses its number.
+        try:
+            previous = signal.set_wakeup_fd(-1)
+            if previous != _shared_guard._fd:
+                signal.set_wakeup_fd(previous)  # an event loop's, not ours: keep it
+        except ValueError:  # forked from a thread other than the main one: not ours to reset
+            pass
     if _shared_guard is not None:
         _shared_guard._forget_after_fork()
 
@@ -243,13 +259,40 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+#: After a second Ctrl-C (or SIGTERM), how long Roost has to end before the watcher kills it.
+FORCE_STOP_SECONDS = 3.0
+_STOP_SIGNALS = frozenset({int(signal.SIGINT), int(signal.SIGTERM)})
+
+
 def _guard_main(owner: str) -> None:
-    """The watcher: waits for Roost to close the pipe, then kills the processes it left."""
+    """The watcher: waits for Roost to close the pipe, then kills the processes it left.
+
+    Bytes arriving on the pipe are signal numbers Roost received (`signal_pipe`). Python
+    runs its own handlers only between bytecodes, so a call that never returns while
+    holding the GIL (a jq program that loops) would make Ctrl-C do nothing: after the
+    second one, Roost gets FORCE_STOP_SECONDS to end by itself, then SIGKILL.
+    """
     os.chdir("/")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    while sys.stdin.buffer.read(4096):
-        pass
+    roost_pid = int(owner.split("-", 1)[0])
+    stops = 0
+    deadline: float | None = None
+    while True:
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if not select.select([0], [], [], wait)[0]:
+            try:
+                os.kill(roost_pid, signal.SIGKILL)  # it still holds the pipe: it is alive, and stuck
+            except OSError:
+                pass
+            deadline = None
+            continue
+        data = os.read(0, 4096)
+        if not data:
+            break
+        stops += sum(1 for byte in data if byte in _STOP_SIGNALS)
+        if stops >= 2 and deadline is None:
+            deadline = time.monotonic() + FORCE_STOP_SECONDS
     kill_marked_processes([owner], None, OWNER_VARIABLE)
 
 

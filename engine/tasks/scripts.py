@@ -65,7 +65,7 @@ class ScriptTask(Task):
     def interpreter_args(self, ctx: TaskContext) -> list[str]:
         if self.interpreter is None:
             return ["/bin/sh", "-c"]
-        return [str(a) for a in ctx.render_list(self.interpreter, "interpreter")]
+        return [_text(a) for a in ctx.render_list(self.interpreter, "interpreter")]
 
     def run(self, ctx: TaskContext) -> dict[str, Any]:
         directory = ctx.working_dir or ctx.create_working_directory()
@@ -112,7 +112,7 @@ class ScriptTask(Task):
 
     def _shell_script(self, ctx: TaskContext, lines: list[str], directory: Path) -> str:
         before = [] if self.before_commands is None else [
-            str(c) for c in ctx.render_list(self.before_commands, "beforeCommands")]
+            _text(c) for c in ctx.render_list(self.before_commands, "beforeCommands")]
         parts = ([("set -e")] if ctx.render_bool(self.fail_fast, "failFast") else []) + before + lines
         text = "\n".join(parts)
         return _localise_storage_uris(ctx, text, directory)
@@ -122,7 +122,7 @@ class ScriptTask(Task):
         job = ScriptJob(
             args=[*self.interpreter_args(ctx), script],
             cwd=directory,
-            env={str(k): "" if v is None else str(v) for k, v in env.items()},
+            env={str(k): _text(v) for k, v in env.items()},
             marker=ctx.task_run_id,
             default_image=self.DEFAULT_IMAGE,
         )
@@ -135,6 +135,13 @@ class ScriptTask(Task):
             "stdOutLineCount": collector.stdout_lines,
             "stdErrLineCount": collector.stderr_lines,
         }
+
+
+def _text(value: Any) -> str:
+    """A list item as Kestra reads it into a string: `- true` is the command `true`, not `True`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def script_file_path(directory: Path, task_run_id: str) -> Path:
@@ -197,7 +204,7 @@ class ShellCommands(ScriptTask):
     commands: Any = prop(kind=Kind.LIST_OR_STRING, required=True)
 
     def commands_text(self, ctx: TaskContext, directory: Path) -> list[str]:
-        return [str(c) for c in ctx.render_list(self.commands, "commands")]
+        return [_text(c) for c in ctx.render_list(self.commands, "commands")]
 
 
 @register
@@ -233,7 +240,7 @@ class PythonCommands(ScriptTask):
 
     def commands_text(self, ctx: TaskContext, directory: Path) -> list[str]:
         return _with_dependencies(ctx, self.dependencies,
-                                  [str(c) for c in ctx.render_list(self.commands, "commands")])
+                                  [_text(c) for c in ctx.render_list(self.commands, "commands")])
 
 
 @register
@@ -257,7 +264,7 @@ class PythonScript(ScriptTask):
 def _with_dependencies(ctx: TaskContext, raw: Any, commands: list[str]) -> list[str]:
     if raw is None:
         return commands
-    packages = [str(p) for p in ctx.render_list(raw, "dependencies")]
+    packages = [_text(p) for p in ctx.render_list(raw, "dependencies")]
     if not packages:
         return commands
     quoted = " ".join("'" + p.replace("'", "'\\''") + "'" for p in packages)
