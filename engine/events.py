@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from engine.execution import Execution, TaskRun
 
@@ -87,16 +87,17 @@ Event = (
     | WorkingDirectoryChanged | PausedAtTask
 )
 Subscriber = Callable[[Event], None]
+E = TypeVar("E")
 
 
-class EventBus:
+class FanOut(Generic[E]):
     """Synchronous fan-out: subscribers run in the publishing thread, so they must be quick."""
 
     def __init__(self) -> None:
-        self._subscribers: tuple[Subscriber, ...] = ()
+        self._subscribers: tuple[Callable[[E], None], ...] = ()
         self._lock = threading.Lock()
 
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+    def subscribe(self, subscriber: Callable[[E], None]) -> Callable[[], None]:
         with self._lock:
             self._subscribers = (*self._subscribers, subscriber)
 
@@ -106,6 +107,10 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, event: Event) -> None:
+    def publish(self, event: E) -> None:
         for subscriber in self._subscribers:
             subscriber(event)
+
+
+class EventBus(FanOut[Event]):
+    """The executor's events, to the TUI, the CLI, history and tests."""

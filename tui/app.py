@@ -1,7 +1,8 @@
 """Roost's workbench: ``roost [PATH]`` opens it on a flow file or a folder of flows.
 
 :class:`RoostApp` is the core (:mod:`tui.workbench`) with its keys (:mod:`tui.commands`),
-history (:mod:`tui.history_browser`) and hot reload (:mod:`tui.hot_reload`).
+history (:mod:`tui.history_browser`), hot reload (:mod:`tui.hot_reload`) and triggers
+(:mod:`tui.trigger_control`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from tui.commands import CommandsMixin
 from tui.history_browser import HistoryMixin
 from tui.hot_reload import HotReloadMixin
 from tui.screens.main import PANES
+from tui.trigger_control import TriggerControlMixin
 
 __all__ = ["RoostApp", "run_workbench"]
 
 
-class RoostApp(CommandsMixin, HistoryMixin, HotReloadMixin):
+class RoostApp(CommandsMixin, HistoryMixin, HotReloadMixin, TriggerControlMixin):
     """The workbench. ``path``: a flow file or a folder of flows."""
 
     CSS_PATH = Path(__file__).parent / "roost.tcss"
@@ -32,6 +34,7 @@ class RoostApp(CommandsMixin, HistoryMixin, HotReloadMixin):
         Binding("x", "cancel", "Cancel"),
         Binding("R", "rerun", "Re-run"),
         Binding("a", "toggle_auto_run", "Auto-run"),
+        Binding("T", "toggle_triggers", "Triggers", show=False),
         Binding("u", "resume", "Resume", show=False),
         Binding("f", "follow_logs", "Follow", show=False),
         Binding("slash", "search_logs", "Search", show=False),

@@ -113,6 +113,7 @@ class HotReloadMixin(WorkbenchCore):
             self._refresh_flow_panes()
             if self.auto_run and selected.valid and selected.flow is not None:
                 self.start_run(selected.flow, self.last_inputs.get(selected.key, {}))
+        self._flows_reloaded()
         self.reload_count += 1
         self._update_status()
 

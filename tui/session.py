@@ -7,7 +7,9 @@ resume), events come out through :class:`~tui.run_model.EventInbox` and are fold
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from engine.execution import Execution, TaskRun
     from engine.executor import ExecutionHandle, Executor
     from engine.flow.model import Flow
+    from engine.triggers.events import TriggerEvent
+    from engine.triggers.scheduler import TriggerScheduler
 
 __all__ = ["WorkbenchSession"]
 
@@ -42,6 +46,11 @@ class WorkbenchSession:
         self._executor: Executor | None = None
         self.models: dict[str, ExecutionModel] = {}
         self.handles: dict[str, ExecutionHandle] = {}
+        self.triggers: TriggerScheduler | None = None
+        """The trigger scheduler while the user has triggers running (None when off)."""
+        self._trigger_flows: dict[tuple[str, str], Flow] = {}
+        self._trigger_listener: Callable[[TriggerEvent], None] | None = None
+        self._adopted: deque[tuple[ExecutionModel, ExecutionHandle]] = deque()
 
     @property
     def executor(self) -> Executor:
@@ -94,7 +103,8 @@ class WorkbenchSession:
 
     def fold_events(self) -> set[str]:
         """Apply queued events to their models (UI thread); returns the executions touched."""
-        touched: set[str] = set()
+        # Adopted before the drain: their first events may be queued already.
+        touched: set[str] = {model.id for model in self.adopt_trigger_executions()}
         for event in self.inbox.drain():
             execution_id = _execution_id_of(event)
             model = self.models.get(execution_id) if execution_id else None
@@ -111,6 +121,74 @@ class WorkbenchSession:
                 self.inbox.unregister(execution_id)
                 touched.add(execution_id)
         return touched
+
+    # -- triggers ------------------------------------------------------------------------------
+
+    def start_triggers(self, flows: Iterable[Flow],
+                       listener: Callable[[TriggerEvent], None]) -> TriggerScheduler:
+        """Run the triggers of ``flows`` through this session's executor, so the executions
+        they start are folded and shown like any run. ``listener`` gets every trigger event on
+        the scheduler's threads."""
+        from engine.triggers.scheduler import TriggerScheduler
+
+        if self.triggers is not None:
+            return self.triggers
+        scheduler = TriggerScheduler(self.runtime, executor=self.executor, options=self.options)
+        self._trigger_listener = listener
+        scheduler.bus.subscribe(self._on_trigger_event)
+        self.triggers = scheduler
+        self.set_trigger_flows(flows)
+        scheduler.start()
+        return scheduler
+
+    def set_trigger_flows(self, flows: Iterable[Flow]) -> None:
+        """Give the scheduler the current flows (after a reload); only changed ones restart."""
+        if self.triggers is None:
+            return
+        flows = list(flows)
+        self._trigger_flows = {(f.namespace, f.id): f for f in flows}
+        self.triggers.set_flows(flows)
+
+    def stop_triggers(self, *, wait: bool = True) -> None:
+        """Stop every trigger; the executions they started run on (``close`` cancels them).
+        ``wait=False`` stops in a thread, so the UI does not wait for the trigger threads."""
+        scheduler, self.triggers = self.triggers, None
+        if scheduler is None:
+            return
+        if wait:
+            scheduler.stop(cancel_running=False, timeout=0)
+        else:
+            threading.Thread(target=scheduler.stop, kwargs={"cancel_running": False, "timeout": 0},
+                             name="stop-triggers", daemon=True).start()
+
+    def adopt_trigger_executions(self) -> list[ExecutionModel]:
+        """Take in the executions triggers started since the last call (UI thread)."""
+        adopted: list[ExecutionModel] = []
+        while self._adopted:
+            model, handle = self._adopted.popleft()
+            self.models[model.id] = model
+            self.handles[model.id] = handle
+            adopted.append(model)
+        return adopted
+
+    def _on_trigger_event(self, event: TriggerEvent) -> None:
+        """On the scheduler's threads. A fired execution is registered before it starts (the
+        scheduler publishes TriggerFired first), so none of its events is lost."""
+        from engine.triggers.events import TriggerFired
+
+        scheduler = self.triggers
+        if isinstance(event, TriggerFired) and scheduler is not None:
+            handle = next((h for h in scheduler.running_executions()
+                           if h.execution_id == event.execution_id), None)
+            flow = self._trigger_flows.get((event.key.namespace, event.key.flow_id))
+            if handle is not None:
+                model = ExecutionModel(handle.execution, flow, live=True,
+                                       inputs=handle.execution.inputs)
+                self.inbox.register(model)
+                self._adopted.append((model, handle))
+        listener = self._trigger_listener
+        if listener is not None:
+            listener(event)
 
     # -- history -------------------------------------------------------------------------------
 
@@ -171,7 +249,8 @@ class WorkbenchSession:
         return self.runtime.storage.open_existing(uri)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Cancel what still runs, wait a little for it to stop, flush history."""
+        """Stop the triggers, cancel what still runs, wait a little for it to stop, flush history."""
+        self.stop_triggers()
         for handle in self.handles.values():
             if not handle.done:
                 handle.cancel()

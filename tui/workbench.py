@@ -202,6 +202,7 @@ class WorkbenchCore(App[int]):
             self.selected_item = None
         self.show_execution(model)
         self._refresh_flow_panes()
+        self._refresh_triggers()
 
     def show_execution(self, model: ExecutionModel | None) -> None:
         """Make ``model`` the execution every pane shows."""
@@ -440,13 +441,15 @@ class WorkbenchCore(App[int]):
         flows = len(self.catalog.entries) if self.catalog is not None else 0
         if model is None:
             status.set_info(where=where, flows=flows, execution=None, state=None, seconds=None,
-                            auto_run=self.auto_run, running=running)
+                            auto_run=self.auto_run, running=running,
+                            triggers=self._triggers_running())
             return
         finished = model.execution.state.is_terminal
         status.set_info(where=where, flows=flows, execution=model.execution.flow_id,
                         state=model.execution.state.value,
                         seconds=model.duration_seconds() if finished else None,
-                        auto_run=self.auto_run, running=running)
+                        auto_run=self.auto_run, running=running,
+                        triggers=self._triggers_running())
 
     def _update_detail_title(self, *, from_tick: bool = False) -> None:
         """Pane title (what the panes show) and log status; a border change repaints the whole
@@ -577,6 +580,16 @@ class WorkbenchCore(App[int]):
 
     def _load_latest_from_history(self, flow_key: str, flow: Flow) -> None:
         """Show a flow's last execution when it is first selected (tui.history_browser)."""
+
+    def _refresh_triggers(self) -> None:
+        """Show the selected flow's triggers (tui.trigger_control)."""
+
+    def _triggers_running(self) -> bool:
+        """Whether the user turned triggers on (tui.trigger_control)."""
+        return False
+
+    def _flows_reloaded(self) -> None:
+        """Flow files changed on disk: the triggers follow (tui.trigger_control)."""
 
     # -- errors --------------------------------------------------------------------------------
 

@@ -6,11 +6,11 @@ key (next poll or fire time, last result, paused) and shows the log lines beside
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from engine.events import FanOut
 from engine.triggers.base import TriggerKey
 
 ACTIVE, PAUSED, DISABLED, UNSUPPORTED, STOPPED = "ACTIVE", "PAUSED", "DISABLED", "UNSUPPORTED", "STOPPED"
@@ -62,23 +62,5 @@ TriggerEvent = TriggerStatusChanged | TriggerLog | TriggerFired
 TriggerSubscriber = Callable[[TriggerEvent], None]
 
 
-class TriggerBus:
-    """Synchronous fan-out, like the executor's EventBus: subscribers must be quick."""
-
-    def __init__(self) -> None:
-        self._subscribers: tuple[TriggerSubscriber, ...] = ()
-        self._lock = threading.Lock()
-
-    def subscribe(self, subscriber: TriggerSubscriber) -> Callable[[], None]:
-        with self._lock:
-            self._subscribers = (*self._subscribers, subscriber)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
-
-        return unsubscribe
-
-    def publish(self, event: TriggerEvent) -> None:
-        for subscriber in self._subscribers:
-            subscriber(event)
+class TriggerBus(FanOut[TriggerEvent]):
+    """Trigger statuses, logs and firings, fanned out like the executor's events."""

@@ -68,11 +68,13 @@ def test_an_invalid_save_keeps_the_last_good_tree_and_shows_the_error(workbench:
         assert "last good version" in banner.message
         tree = app.main.query_one(TaskTree)
         assert tree.node_for(("task", "shout", ())) is not None, "the last good tree stays"
-        text = screen_text(app)
-        assert "(last good version)" in text
-        assert "! greet" in text  # the flow list marks it
+        # The banner is set first; the list, the tree title and Source repaint on the next frames.
+        await wait_until(pilot, lambda: "(last good version)" in screen_text(app),
+                         what="the tree title to say it is the last good version")
+        await wait_until(pilot, lambda: "! greet" in screen_text(app), what="the flow list mark")
         source = app.main.query_one(SourcePane)
-        assert any(line.startswith("✘19") for line in source.text_lines())
+        await wait_until(pilot, lambda: any(line.startswith("✘19") for line in source.text_lines()),
+                         what="the error marked in Source")
         # fixing the file clears it all
         save(path, good)
         await wait_until(pilot, lambda: not banner.has_class("-visible"), what="the banner to go")

@@ -24,7 +24,7 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ]),
     ("Panes", [
         ("tab / shift+tab", "next / previous pane"),
-        ("1 … 5", "Logs · Outputs · Files · Source · History"),
+        ("1 … 6", "Logs · Outputs · Files · Source · History · Triggers"),
         ("z", "maximise the focused pane (again to restore)"),
         ("enter", "open: task logs, artifact preview, execution from history"),
         ("ctrl+p", "command palette (every action is there)"),
@@ -45,6 +45,11 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("o / O", "open it in $PAGER / $EDITOR"),
     ]),
     ("Source", [("n / N", "next / previous validation error")]),
+    ("Triggers", [
+        ("T", "run the flows' triggers / stop them (off when the workbench opens)"),
+        ("p", "pause / resume the trigger under the cursor (remembered)"),
+        ("F", "fire it now (a poll, a schedule's date now, an empty webhook call)"),
+    ]),
 ]
 
 

@@ -1,4 +1,5 @@
-"""The workbench screen: flows and tasks on the left, Logs/Outputs/Files/Source/History on the right.
+"""The workbench screen: flows and tasks on the left, Logs/Outputs/Files/Source/History/Triggers
+on the right.
 
 Only layout and pane navigation live here; the app drives the content.
 """
@@ -26,6 +27,7 @@ from tui.widgets.outputs_pane import OutputsPane
 from tui.widgets.source_pane import SourcePane
 from tui.widgets.status_bar import StatusBar
 from tui.widgets.task_tree import TaskTree
+from tui.widgets.triggers_pane import TriggersPane
 
 __all__ = ["PANES", "DetailTabs", "MainScreen"]
 
@@ -35,6 +37,7 @@ PANES: tuple[tuple[str, str], ...] = (
     ("files", "Files"),
     ("source", "Source"),
     ("history", "History"),
+    ("triggers", "Triggers"),
 )
 
 
@@ -80,6 +83,8 @@ class MainScreen(Screen[None]):
             return FilesPane(id="files-pane")
         if pane_id == "source":
             return SourcePane(id="source-pane")
+        if pane_id == "triggers":
+            return TriggersPane(id="triggers-pane")
         return HistoryPane(id="history-pane")
 
     class Ready(Message):
@@ -123,6 +128,8 @@ class MainScreen(Screen[None]):
             return self.query_one(FilesPane).file_tree
         if pane_id == "source":
             return self.query_one(SourcePane)
+        if pane_id == "triggers":
+            return self.query_one(TriggersPane).table
         return self.query_one(HistoryPane)
 
     def current_pane(self) -> str | None:

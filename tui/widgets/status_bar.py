@@ -1,4 +1,4 @@
-"""The top line: where the workbench looks, what runs, and the auto-run switch."""
+"""The top line: where the workbench looks, what runs, the auto-run and triggers switches."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class StatusInfo:
     seconds: float | None = None
     auto_run: bool = False
     running: int = 0
+    triggers: bool = False
 
 
 class StatusBar(Widget):
@@ -54,6 +55,8 @@ class StatusBar(Widget):
                 right.append(f" {format_duration(info.seconds)}", style="dim")
         if info.running > 1:
             right.append(f"  ({info.running} running)", style="#5fafff")
+        if info.triggers:  # said only when on: triggers never run unless the user asked
+            right.append("  ⏰ triggers on", style="bold #5fd75f")
         right.append("  ")
         right.append("⟳ auto-run on" if info.auto_run else "auto-run off",
                      style="bold #5fd75f" if info.auto_run else "dim")
