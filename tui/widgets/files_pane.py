@@ -17,8 +17,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
@@ -26,7 +25,8 @@ from textual.widgets.tree import TreeNode
 from tui.artifacts import Artifact
 from tui.formatting import format_size
 from tui.previews import build_preview
-from tui.widgets.preview_view import PreviewView
+from tui.widgets.keys import VIM_CURSOR
+from tui.widgets.preview_view import PreviewView, TreeAndPreview
 
 __all__ = ["ChangeWindow", "FileEntry", "FilesPane", "scan_directory"]
 
@@ -89,13 +89,10 @@ def scan_directory(root: Path, limit: int = SCAN_LIMIT) -> tuple[list[FileEntry]
 
 class FilesTree(Tree[FileEntry | None]):
     ALLOW_MAXIMIZE = True
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = VIM_CURSOR
 
 
-class FilesPane(Horizontal):
+class FilesPane(TreeAndPreview):
     """A live tree of one folder, and a preview of the highlighted file."""
 
     ALLOW_MAXIMIZE = True
@@ -146,9 +143,6 @@ class FilesPane(Horizontal):
     @property
     def preview(self) -> PreviewView:
         return self.query_one(PreviewView)
-
-    def on_resize(self) -> None:
-        self.set_class(self.size.width < 90, "-narrow")
 
     def on_unmount(self) -> None:
         self._stop_watching()

@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tui.flow_catalog import FlowEntry
 from tui.formatting import STATE_STYLES, STATE_SYMBOLS
+from tui.widgets.keys import VIM_CURSOR
 
 __all__ = ["FlowList"]
 
@@ -22,10 +23,7 @@ class FlowList(OptionList):
 
     ALLOW_MAXIMIZE = True
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = VIM_CURSOR
 
     class FlowSelected(Message):
         """The highlighted flow changed (cursor, mouse, or a reload that moved it)."""

@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.formatting import format_duration, format_time, state_text
+from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
     from engine.execution import Execution
@@ -24,8 +25,7 @@ class HistoryPane(DataTable[Text]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_execution", "Open"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        *VIM_CURSOR,
     ]
 
     class ExecutionOpened(Message):

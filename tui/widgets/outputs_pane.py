@@ -17,8 +17,7 @@ from rich.highlighter import ReprHighlighter
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -26,7 +25,8 @@ from textual.widgets.tree import TreeNode
 from tui.artifacts import Artifact
 from tui.formatting import format_size, state_text
 from tui.previews import build_preview
-from tui.widgets.preview_view import PreviewView
+from tui.widgets.keys import VIM_CURSOR
+from tui.widgets.preview_view import PreviewView, TreeAndPreview
 
 if TYPE_CHECKING:
     from tui.run_model import ExecutionModel
@@ -51,13 +51,10 @@ class OutputsTree(Tree[OutputItem]):
     """The outputs as a tree; artifacts are leaves carrying their URI."""
 
     ALLOW_MAXIMIZE = True
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = VIM_CURSOR
 
 
-class OutputsPane(Horizontal):
+class OutputsPane(TreeAndPreview):
     """Tree on the left, preview of the highlighted artifact on the right (below when narrow)."""
 
     ALLOW_MAXIMIZE = True
@@ -102,9 +99,6 @@ class OutputsPane(Horizontal):
     @property
     def preview(self) -> PreviewView:
         return self.query_one(PreviewView)
-
-    def on_resize(self) -> None:
-        self.set_class(self.size.width < 90, "-narrow")
 
     # -- content -------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Static, Tree
 
@@ -131,3 +131,12 @@ def _expand_some(tree: Tree[object]) -> None:
         node.expand()
         budget -= len(node.children)
         queue.extend(child for child in node.children if child.allow_expand)
+
+
+class TreeAndPreview(Horizontal):
+    """A tree beside a preview; below it (class -narrow) when the pane is too narrow for both."""
+
+    NARROW_BELOW = 90
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < self.NARROW_BELOW, "-narrow")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -18,6 +18,7 @@ from textual.widgets.tree import TreeNode
 from tui import formatting
 from tui.formatting import STATE_STYLES, format_duration, state_text
 from tui.task_nodes import NodeKey, TaskNode, build_task_nodes, run_duration
+from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
     from engine.execution import Execution, TaskRun
@@ -46,10 +47,7 @@ class TaskTree(Tree[TreeItem]):
     ICON_NODE = "▸ "
     ICON_NODE_EXPANDED = "▾ "
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = VIM_CURSOR
 
     class TaskSelected(Message):
         """The cursor moved to a task (task_run_id None: not run), or to the flow (task_id None)."""

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from tui.formatting import format_time
+from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
     from engine.triggers.base import TriggerKey
@@ -63,8 +64,7 @@ class TriggerTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "toggle_pause", "Pause/resume"),
         Binding("F", "fire_now", "Fire now"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        *VIM_CURSOR,
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
