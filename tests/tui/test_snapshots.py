@@ -22,10 +22,11 @@ import pytest
 from textual.pilot import Pilot
 
 from engine.config import RoostHome
-from tests.tui.conftest import FLOWS, wait_until
+from tests.tui.conftest import FLOWS, screen_text, wait_until
 from tui.app import RoostApp
 from tui.screens.inputs_form import InputsScreen
 from tui.widgets.flow_list import FlowList
+from tui.widgets.log_view import LogView
 from tui.widgets.outputs_pane import OutputsPane
 
 FIXED = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -78,6 +79,13 @@ def _quiet(app: RoostApp) -> None:
     app.clear_notifications()
 
 
+async def _log_count_shown(app: RoostApp, pilot: Pilot[Any]) -> None:
+    """The log pane's line count is repainted on a timer: wait until it is the final one."""
+    log_view = app.main.query_one(LogView)
+    await wait_until(pilot, lambda: f"{len(log_view.view):,} line" in screen_text(app),
+                     what="the log line count to catch up")
+
+
 def test_idle(frozen: RoostApp, snap_compare: Any) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         await _select(frozen, pilot, "greet")
@@ -100,6 +108,7 @@ def test_failed_with_error_banner(frozen: RoostApp, snap_compare: Any) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         await _select(frozen, pilot, "fails")
         await _run(frozen, pilot, lambda model: model.finished and not model.live)
+        await _log_count_shown(frozen, pilot)
         # then the file is saved with a mistake: the banner shows it, the tree stays
         path = Path("flows/fails.yml").absolute()
         path.write_text(path.read_text().replace("core.log.Log", "core.log.Logg"))
@@ -114,6 +123,7 @@ def test_outputs_preview_of_a_csv(frozen: RoostApp, snap_compare: Any) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         await _select(frozen, pilot, "report")
         await _run(frozen, pilot, lambda model: model.finished and not model.live)
+        await _log_count_shown(frozen, pilot)
         await pilot.press("2")
         pane = frozen.main.query_one(OutputsPane)
         tree = pane.output_tree
