@@ -19,7 +19,7 @@ from typing import Any
 from engine.errors import InvalidFlowError, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
-COMMANDS = ("run", "validate", "executions", "execution", "storage", "serve", "triggers")
+COMMANDS = ("run", "replay", "validate", "executions", "execution", "storage", "serve", "triggers")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,8 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where script tasks run (default: roost.toml, else auto)")
     run.add_argument("--trigger", metavar="PAYLOAD.json",
                      help="run as if a trigger fired with this JSON payload (the `trigger` variable)")
-    run.add_argument("--log-level", default="INFO", choices=("TRACE", "DEBUG", "INFO", "WARN", "ERROR"),
-                     help="the lowest level printed (default INFO)")
+    _add_debug_arguments(run)
+
+    replay = sub.add_parser("replay", help="a new execution reusing what ran before TASK_ID")
+    replay.add_argument("id", help="the execution to replay (see `roost executions`)")
+    replay.add_argument("--from", dest="from_task", required=True, metavar="TASK_ID",
+                        help="the first task to run again; the tasks before it are reused")
+    replay.add_argument("--json", action="store_true", help="print the new execution as JSON on stdout")
+    replay.add_argument("--keep-workdir", action="store_true", help="keep every working directory")
+    replay.add_argument("--full-rerun", action="store_true",
+                        help="when the replay is impossible (no snapshot...), run the whole flow instead")
+    _add_debug_arguments(replay)
 
     validate = sub.add_parser("validate", help="check flows; errors as file:line:col: message")
     validate.add_argument("flows", nargs="+")
@@ -77,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_debug_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--break", dest="breakpoints", action="append", default=[], metavar="TASK_ID",
+                        help="pause before this task (repeatable); a prompt on stderr takes commands")
+    parser.add_argument("--step", action="store_true", help="pause before every task")
+    parser.add_argument("--log-level", default="INFO", choices=("TRACE", "DEBUG", "INFO", "WARN", "ERROR"),
+                        help="the lowest level printed (default INFO)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -86,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help()
             return EXIT_OK
-        handler = {"run": cmd_run, "validate": cmd_validate, "executions": cmd_executions,
+        handler = {"run": cmd_run, "replay": cmd_replay, "validate": cmd_validate, "executions": cmd_executions,
                    "execution": cmd_execution, "storage": cmd_storage,
                    "serve": cmd_serve, "triggers": cmd_triggers}[args.command]
         return handler(args)
@@ -152,7 +169,6 @@ def _key_values(pairs: list[str], what: str) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from engine.cli_output import LogPrinter, execution_json, summary
     from engine.executor import Executor
     from engine.flow.inputs import InputError
     from engine.flow.loader import load_flow
@@ -167,13 +183,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         flow = load_flow(flow_path, runtime.config.plugin_defaults)
         for warning in flow.warnings:
             print(f"warning: {warning}", file=sys.stderr)
+        _check_breakpoints(flow, args.breakpoints)
         options = RunOptions(
             runner=args.runner,
             keep_workdir=True if args.keep_workdir else False if args.clean_workdir else None,
             namespace_dirs=namespace_dirs,
+            breakpoints=frozenset(args.breakpoints), step=args.step,
         )
         executor = Executor(runtime)
-        executor.bus.subscribe(LogPrinter(sys.stderr, args.log_level))
         execution_id = None
         if trigger is not None:  # files the payload names are copied under the new execution
             from engine.ids import new_id
@@ -186,25 +203,115 @@ def cmd_run(args: argparse.Namespace) -> int:
         except InputError as exc:
             print(f"{flow_path}: {exc}", file=sys.stderr)
             return EXIT_INVALID
-        interrupted = _run_until_done(executor, handle)
-        execution = handle.execution
-        if runtime.history is not None:
-            runtime.history.flush()
-            for problem in runtime.history.write_errors:
-                print(f"warning: history: {problem}", file=sys.stderr)
-        if args.json:
-            print(execution_json(execution, handle.task_runs()))
-        print(summary(execution), file=sys.stderr)
-        if interrupted:
-            return EXIT_INTERRUPTED
-        return EXIT_OK if execution.state.value in ("SUCCESS", "WARNING") else EXIT_FAILED
+        return _execute(runtime, executor, handle, flow, args)
     finally:
         runtime.close()
 
 
-def _run_until_done(executor: Any, handle: Any) -> bool:
+def cmd_replay(args: argparse.Namespace) -> int:
+    """`roost replay ID --from TASK_ID`: reuse what ran before the task, restore its directory."""
+    from engine.executor import Executor
+    from engine.flow.inputs import InputError
+    from engine.replay import ReplayError, prepare_replay
+    from engine.runtime import RunOptions
+
+    history = _history()
+    execution = history.get_execution(args.id) if history is not None else None
+    if history is not None:
+        history.close()
+    if execution is None:
+        raise UsageError(f"no execution '{args.id}' in the history (see `roost executions`)")
+    # The flow's own roost.toml applies (secrets, plugin defaults), as for `roost run`.
+    runtime = _runtime(Path(execution.flow_path) if execution.flow_path else Path.cwd())
+    try:
+        keep = True if args.keep_workdir else None
+        try:
+            prepared = prepare_replay(runtime, args.id, args.from_task)
+        except ReplayError as exc:
+            print(f"roost: cannot replay: {exc.message}", file=sys.stderr)
+            if not exc.full_rerun_possible:
+                return EXIT_INVALID
+            if not (args.full_rerun or _confirm("run the whole flow again? [y/N] ")):
+                print(f"to run it all again: roost replay {args.id} --from {args.from_task} --full-rerun "
+                      f"(or roost run {execution.flow_path})", file=sys.stderr)
+                return EXIT_INVALID
+            return _full_rerun(runtime, execution, args, keep)
+        _check_breakpoints(prepared.flow, args.breakpoints)
+        options = RunOptions(keep_workdir=keep, replay=prepared.plan,
+                             breakpoints=frozenset(args.breakpoints), step=args.step)
+        executor = Executor(runtime)
+        try:
+            handle = executor.prepare(prepared.flow, prepared.inputs, options=options,
+                                      trigger=execution.trigger, original_id=args.id)
+        except InputError as exc:
+            print(f"{prepared.flow.path}: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        reused = len(prepared.plan.reused)
+        print(f"replaying {args.id} from '{args.from_task}': {reused} task run(s) reused"
+              + (", working directory restored" if prepared.plan.restore else ""), file=sys.stderr)
+        return _execute(runtime, executor, handle, prepared.flow, args)
+    finally:
+        runtime.close()
+
+
+def _full_rerun(runtime: Any, execution: Any, args: argparse.Namespace, keep: bool | None) -> int:
+    from engine.executor import Executor
+    from engine.flow.loader import load_flow
+    from engine.runtime import RunOptions
+
+    flow = load_flow(Path(execution.flow_path), runtime.config.plugin_defaults)
+    _check_breakpoints(flow, args.breakpoints)
+    options = RunOptions(keep_workdir=keep, breakpoints=frozenset(args.breakpoints), step=args.step)
+    executor = Executor(runtime)
+    handle = executor.prepare(flow, dict(execution.inputs), options=options, trigger=execution.trigger,
+                              original_id=execution.id)
+    return _execute(runtime, executor, handle, flow, args)
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    print(question, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _check_breakpoints(flow: Any, task_ids: list[str]) -> None:
+    known = [task.id for task in flow.walk_tasks()]
+    for task_id in task_ids:
+        if task_id not in known:
+            raise UsageError(f"--break {task_id}: no task '{task_id}' in {flow.path} "
+                             f"(its tasks: {', '.join(known)})")
+
+
+def _execute(runtime: Any, executor: Any, handle: Any, flow: Any, args: argparse.Namespace) -> int:
+    """Run a prepared execution to its end with logs on stderr (and the prompt when debugging)."""
+    from engine.cli_output import LogPrinter, execution_json, summary
+
+    executor.bus.subscribe(LogPrinter(sys.stderr, args.log_level))
+    prompt = None
+    if args.breakpoints or args.step:
+        from engine.cli_debug import DebugPrompt
+
+        prompt = DebugPrompt(handle, flow, sys.stdin, sys.stderr)
+        executor.bus.subscribe(prompt.on_event)
+    interrupted = _run_until_done(executor, handle, prompt)
+    execution = handle.execution
+    if runtime.history is not None:
+        runtime.history.flush()
+        for problem in runtime.history.write_errors:
+            print(f"warning: history: {problem}", file=sys.stderr)
+    if args.json:
+        print(execution_json(execution, handle.task_runs()))
+    print(summary(execution), file=sys.stderr)
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if execution.state.value in ("SUCCESS", "WARNING") else EXIT_FAILED
+
+
+def _run_until_done(executor: Any, handle: Any, prompt: Any = None) -> bool:
     """Runs in a worker thread so Ctrl-C here can cancel it cleanly; True when interrupted."""
     interrupted = threading.Event()
+    prompting = threading.Event()
 
     def on_sigint(_signum: int, _frame: Any) -> None:
         if interrupted.is_set():  # a second Ctrl-C: something does not stop (a runaway template)
@@ -213,6 +320,8 @@ def _run_until_done(executor: Any, handle: Any) -> bool:
         interrupted.set()
         print("\ninterrupted: cancelling the execution...", file=sys.stderr)
         handle.cancel()
+        if prompting.is_set():  # leave the prompt's readline
+            raise KeyboardInterrupt
 
     from engine.runners.orphans import shared_guard
 
@@ -224,7 +333,18 @@ def _run_until_done(executor: Any, handle: Any) -> bool:
     try:
         executor.start(handle)
         while handle.thread.is_alive():
-            handle.thread.join(0.2)
+            pause = prompt.next_pause(0.2) if prompt is not None else None
+            if pause is None:
+                if prompt is None:
+                    handle.thread.join(0.2)
+                continue
+            prompting.set()
+            try:
+                prompt.answer(pause)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                prompting.clear()
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)

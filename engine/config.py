@@ -44,6 +44,11 @@ class RoostHome:
     def cache(self) -> Path:
         return self.root / "cache"
 
+    @property
+    def snapshots(self) -> Path:
+        """Per-task snapshots of working directories, for replay from a task."""
+        return self.root / "snapshots"
+
     def ensure(self) -> None:
         for path in (self.root, self.storage, self.workdirs, self.cache):
             try:
@@ -67,6 +72,7 @@ class RoostConfig:
     keep_workdirs: int = 1
     env_prefixes: tuple[str, ...] = ("ENV_", "KESTRA_")
     snapshot_cap_bytes: int = 512 * 1024 * 1024
+    snapshot_keep_executions: int = 20
     docker_host: str | None = None
     webhook_port: int = 8089
 
@@ -108,6 +114,7 @@ class RoostConfig:
             git_url_rewrites=tuple((str(k), str(v)) for k, v in data.get("git", {}).get("urlRewrites", {}).items()),
             keep_workdirs=int(data.get("workdirs", {}).get("keep", 1)),
             snapshot_cap_bytes=int(data.get("replay", {}).get("snapshotCapMB", 512)) * 1024 * 1024,
+            snapshot_keep_executions=int(data.get("replay", {}).get("keepExecutions", 20)),
             docker_host=data.get("docker", {}).get("host"),
             webhook_port=int(data.get("webhook", {}).get("port", 8089)),
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from engine.debugger import PauseInspection
 from engine.execution import Execution, TaskRun
 
 
@@ -72,19 +73,36 @@ class WorkingDirectoryChanged:
 
 
 @dataclass(frozen=True)
+class TaskFilesChanged:
+    """What a task did to its shared working directory (files added, modified, deleted).
+
+    ``changes`` is an :class:`engine.workdir_manifest.ChangeSet`; ``snapshot`` says whether
+    the directory as the task found it was kept (for diffs and replay), ``note`` why not.
+    """
+
+    execution_id: str
+    task_run_id: str
+    task_id: str
+    changes: Any
+    snapshot: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class PausedAtTask:
     """The execution waits before (breakpoint, step) or inside (Pause task) a task."""
 
     execution_id: str
     task_id: str
     task_run_id: str | None
-    reason: str
+    reason: str                                   # "pause" (a Pause task), "breakpoint", "step"
     details: dict[str, Any] | None = None
+    inspection: PauseInspection | None = None     # before a task: what the debugger shows
 
 
 Event = (
     ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded | OutputFileCaptured
-    | WorkingDirectoryChanged | PausedAtTask
+    | WorkingDirectoryChanged | PausedAtTask | TaskFilesChanged
 )
 Subscriber = Callable[[Event], None]
 E = TypeVar("E")

@@ -8,6 +8,7 @@ run their children through their TaskContext. Parallel branches get threads.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 import traceback
@@ -17,10 +18,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from engine.debugger import DebugCommand, Debugger, PauseInspection
 from engine.errors import TaskFailure
 from engine.events import EventBus, ExecutionChanged, LogLine, PausedAtTask, TaskRunChanged
 from engine.execution import Execution, TaskRun, utcnow
 from engine.flow.model import Flow
+from engine.flow_update import FlowUpdate
 from engine.ids import new_id
 from engine.retry import RetryConfigError, RetryPolicy
 from engine.runtime import RunOptions, Runtime
@@ -64,6 +67,28 @@ class ExecutionHandle:
     def resume(self) -> None:
         self._run.resume()
 
+    # --- debugging: breakpoints, stepping, commands while paused --------------------------
+    @property
+    def debugger(self) -> Debugger:
+        return self._run.debugger
+
+    @property
+    def paused(self) -> PauseInspection | None:
+        """The pause before a task (breakpoint or step) waiting for a command, if any."""
+        return self._run.debugger.paused
+
+    def command(self, command: DebugCommand) -> bool:
+        """Answer the pause before a task; False when the execution is not paused there."""
+        return self._run.debugger.send(command)
+
+    def update_flow(self, flow: Flow) -> FlowUpdate:
+        """A new version of the flow for the tasks not run yet (hot reload while paused)."""
+        return self._run.update_flow(flow)
+
+    def evaluate(self, expression: str) -> Any:
+        """A Pebble expression (or a template) against this execution, as it is now."""
+        return self._run.evaluate(expression)
+
     def wait(self, timeout: float | None = None) -> Execution:
         if self.thread is not None:
             self.thread.join(timeout)
@@ -85,7 +110,8 @@ class Executor:
 
     def prepare(self, flow: Flow, inputs: Mapping[str, Any] | None = None, *,
                 trigger: dict[str, Any] | None = None, labels: Mapping[str, str] | None = None,
-                options: RunOptions | None = None, execution_id: str | None = None) -> ExecutionHandle:
+                options: RunOptions | None = None, execution_id: str | None = None,
+                original_id: str | None = None) -> ExecutionHandle:
         """Validate inputs and create the execution (raises InputError before anything runs)."""
         from engine.flow.inputs import resolve_inputs
 
@@ -102,7 +128,7 @@ class Executor:
         execution = Execution(
             id=execution_id, namespace=flow.namespace, flow_id=flow.id,
             inputs=resolved, labels={**flow.labels, **dict(labels or {})}, trigger=trigger,
-            flow_path=flow.path,
+            flow_path=flow.path, original_id=original_id,
         )
         run = ExecutionRun(self.runtime, self.bus, flow, execution, options or RunOptions())
         return ExecutionHandle(run)
@@ -147,6 +173,16 @@ class ExecutionRun:
         self._workdirs_created = False
         self._notices: set[str] = set()
         self._pool = ElasticPool(f"exec-{execution.id[:6]}")
+        self.debugger = Debugger(options.breakpoints, options.step)
+        self._flows: list[Flow] = [flow]         # every version, so old task lists stay known
+        self._flow_version = 0
+        self._containers: dict[int, tuple[str, str]] = {}
+        self._lists: dict[tuple[str, str], Sequence[Task]] = {}
+        self._last_finished: tuple[Task, Scope] | None = None
+        self._paused_variables: dict[str, Any] | None = None
+        self._paused_at: tuple[Task, Scope, str, str] | None = None
+        self._tracker: Any = None                  # WorkdirTracker, made by the first task in a WorkingDirectory
+        self._tracker_lock = threading.Lock()
 
     # --- state and events --------------------------------------------------------
     def task_runs(self) -> list[TaskRun]:
@@ -196,6 +232,7 @@ class ExecutionRun:
     def cancel(self) -> None:
         self._cancel.set()
         self._resume.set()
+        self.debugger.wake()
         with self._lock:
             for ctx in list(self._active):
                 ctx.stop.set()
@@ -231,6 +268,7 @@ class ExecutionRun:
             self._set_execution_state(State.FAILED, error=repr(exc))
         finally:
             self._finish_workdirs()
+            self._prune_snapshots()
             self.finished.set()
 
     def create_working_directory(self, ctx: TaskContext) -> Path:
@@ -262,6 +300,20 @@ class ExecutionRun:
             self.log(None, None, "INFO", f"working directories kept at {kept} "
                                          f"({files} files, {human_size(size)})")
 
+    def _prune_snapshots(self) -> None:
+        if self._tracker is None:
+            return
+        from engine.snapshots import prune_snapshots
+
+        root = self.runtime.home.snapshots
+        try:
+            folders = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime,
+                             reverse=True)
+            keep = {p.name for p in folders[:max(self.runtime.config.snapshot_keep_executions, 1)]}
+            prune_snapshots(root, keep | {self.execution.id})
+        except OSError as exc:
+            self.log(None, None, "WARN", f"pruning old snapshots failed: {exc}")
+
     def _render_flow_outputs(self) -> tuple[dict[str, Any], bool]:
         outputs: dict[str, Any] = {}
         context = dict(self._base_variables)
@@ -285,17 +337,39 @@ class ExecutionRun:
 
     def run_sequence(self, tasks: Sequence[Task], scope: Scope, *, even_if_cancelled: bool = False) -> State:
         states: list[State] = []
-        for task in tasks:
+        version, position, last_id = self._flow_version, 0, None
+        original = tasks
+        while True:
+            if version != self._flow_version:  # the YAML was saved while paused: follow the new list
+                version = self._flow_version
+                tasks, position = self._reloaded_list(original, tasks, position, last_id)
+            if position >= len(tasks):
+                break
+            task = tasks[position]
+            position += 1
             if task.disabled:
                 continue
             if self.cancelled and not even_if_cancelled:
                 states.append(State.KILLED)
                 break
+            last_id = task.id
             task_run = self.run_task(task, scope)
             states.append(task_run.state)
             if task_run.state in (State.FAILED, State.KILLED):
                 break
         return combine_states(states)
+
+    def _reloaded_list(self, original: Sequence[Task], current: Sequence[Task], position: int,
+                       last_id: str | None) -> tuple[Sequence[Task], int]:
+        """The newest version of a task list, and where to go on in it (after the last task run)."""
+        key = self._containers.get(id(original))
+        fresh = self._lists.get(key) if key is not None else None
+        if fresh is None:
+            return current, position
+        ids = [task.id for task in fresh]
+        if last_id in ids:
+            return fresh, ids.index(last_id) + 1
+        return fresh, min(position, len(fresh))
 
     def run_groups(self, ctx: TaskContext, groups: Sequence[ChildGroup], limit: int) -> State:
         if not groups:
@@ -343,14 +417,24 @@ class ExecutionRun:
         return Scope(parent=parent_run, value=value, value_path=(*scope.value_path, value),
                      parents=(entry, *scope.parents), working_dir=working_dir or scope.working_dir)
 
-    def run_task(self, task: Task, scope: Scope) -> TaskRun:
+    def run_task(self, task: Task, scope: Scope, *, gate: bool = True) -> TaskRun:
         """One task from CREATED to a terminal state, with runIf, retries, timeout and allowFailure."""
+        plan = self.options.replay
+        if plan is not None:
+            original = plan.reused_run(task.id, scope.value_path)
+            if original is not None:
+                return self._reuse(original, scope.parent.id if scope.parent else None, plan.original_id)
         task_run = self._put_task_run(TaskRun(
             id=new_id(), execution_id=self.execution.id, task_id=task.id, task_type=task.type,
             parent_task_run_id=scope.parent.id if scope.parent else None,
             value=scope.value, value_path=scope.value_path,
             working_dir=str(scope.working_dir) if scope.working_dir else None,
         ).with_state(State.CREATED))
+        if gate and self.debugger.active:
+            latest, ended = self._pause_before(task, scope, task_run)
+            if ended is not None or latest is None:
+                return ended or self._set_task_state(task_run.id, State.SKIPPED)
+            task = latest
         ctx = TaskContext(self, task, task_run, scope)
         if task.run_if is not None:
             try:
@@ -363,11 +447,16 @@ class ExecutionRun:
         self._set_task_state(task_run.id, State.RUNNING)
         with self._lock:
             self._active.add(ctx)
+        tracked = scope.working_dir if not task.FLOWABLE else None
+        if tracked is not None:
+            self._track("before", task_run.id, task.id, tracked)
         try:
             state, outputs, attempts = self._run_attempts(task, ctx)
         finally:
             with self._lock:
                 self._active.discard(ctx)
+            if tracked is not None:
+                self._track("after", task_run.id, task.id, tracked)
         lost = self._lost_log_lines(task_run.id)
         if lost and state not in (State.FAILED, State.KILLED) and self.runtime.history is not None:
             history = self.runtime.history
@@ -378,9 +467,155 @@ class ExecutionRun:
             state = State.WARNING
         if state is State.WARNING and task.allow_warning:
             state = State.SUCCESS
-        self._record_outputs(task, scope, outputs)
+        self._record_outputs(task.id, scope.value_path, outputs)
         masked = self.runtime.masker.mask_value(outputs)
+        self._last_finished = (task, scope)
         return self._set_task_state(task_run.id, state, outputs=masked, attempts=attempts)
+
+    # --- debugging ---------------------------------------------------------------------
+    def _pause_before(self, task: Task, scope: Scope, task_run: TaskRun) -> tuple[Task | None, TaskRun | None]:
+        """The debugger's gate before a task: (task to run, None) or (_, the task run, ended)."""
+        while True:
+            reason = "breakpoint" if task.id in self.debugger.breakpoints else "step"
+            command = self.debugger.gate(
+                task.id,
+                inspect=functools.partial(self._inspect, task, scope, task_run.id, reason),
+                on_pause=lambda info: self._publish_pause(task_run.id, info),
+                cancelled=lambda: self.cancelled,
+            )
+            if command is None:
+                return task, None
+            self._paused_variables = None
+            self._paused_at = None
+            if scope.working_dir is not None and self._tracker is not None:
+                self._tracker.mark_touched(scope.working_dir)  # a shell may have changed it
+            if self.execution.state is State.PAUSED:
+                self._set_execution_state(State.RUNNING)
+            if command is DebugCommand.ABORT:
+                self.log(task_run.id, task.id, "WARN", "execution aborted from the debugger")
+                self.cancel()
+                return task, self._set_task_state(task_run.id, State.KILLED)
+            latest = self._latest(task)
+            if latest is None:
+                self.log(task_run.id, task.id, "WARN", f"task '{task.id}' was removed from the flow "
+                                                       "while paused: not run")
+                return None, self._set_task_state(task_run.id, State.SKIPPED)
+            task = latest
+            if command is DebugCommand.SKIP:
+                self.log(task_run.id, task.id, "INFO", f"task '{task.id}' skipped from the debugger")
+                return task, self._set_task_state(task_run.id, State.SKIPPED)
+            if command is DebugCommand.RERUN:
+                self._rerun_last(task_run)
+                continue
+            return task, None
+
+    def _rerun_last(self, waiting: TaskRun) -> None:
+        """`.`: run the task that finished last again (its newest definition), in its scope."""
+        last = self._last_finished
+        if last is None:
+            self.log(waiting.id, waiting.task_id, "WARN", "no task has finished yet: nothing to re-run")
+            return
+        previous, scope = last
+        latest = self._latest(previous)
+        if latest is None:
+            self.log(waiting.id, waiting.task_id, "WARN",
+                     f"task '{previous.id}' is no longer in the flow: nothing to re-run")
+            return
+        self.log(None, latest.id, "INFO", f"re-running task '{latest.id}'")
+        self._set_task_state(waiting.id, State.CREATED)
+        self.run_task(latest, scope, gate=False)
+
+    def _publish_pause(self, task_run_id: str, info: PauseInspection) -> None:
+        self._set_task_state(task_run_id, State.PAUSED)
+        self._set_execution_state(State.PAUSED)
+        self.bus.publish(PausedAtTask(self.execution.id, info.task_id, task_run_id, info.reason,
+                                      inspection=info))
+
+    def _inspect(self, task: Task, scope: Scope, task_run_id: str, reason: str) -> PauseInspection:
+        from engine.debug_inspect import masked_variables, render_properties, task_source_block
+
+        ctx = TaskContext(self, task, self.task_run(task_run_id), scope)
+        variables = self.variables_for(ctx)
+        self._paused_variables = variables
+        self._paused_at = (task, scope, task_run_id, reason)
+        masker = self.runtime.masker
+
+        def render(raw: Any) -> Any:
+            return self.runtime.templates.render_value(raw, variables, self._services)
+
+        properties, errors = render_properties(task.source, render, masker)
+        position = task.position
+        last = self._last_finished
+        return PauseInspection(
+            execution_id=self.execution.id, task_id=task.id, task_run_id=task_run_id,
+            task_type=task.type, reason=reason, properties=properties, property_errors=errors,
+            source_line=position.line,
+            source=task_source_block(self.flow.text, position.line, position.column),
+            variables=masked_variables(variables, masker),
+            working_dir=str(scope.working_dir) if scope.working_dir else None,
+            previous_task_id=last[0].id if last else None,
+        )
+
+    def _latest(self, task: Task) -> Task | None:
+        """The task's definition in the newest version of the flow (None: removed)."""
+        if self._flow_version == 0:
+            return task
+        return self.flow.find_task(task.id)
+
+    def update_flow(self, flow: Flow) -> FlowUpdate:
+        """Apply a new version of the flow to the tasks not run yet; says what changed."""
+        from engine.flow_update import compare_flows
+
+        if (flow.namespace, flow.id) != (self.flow.namespace, self.flow.id):
+            raise ValueError(f"{flow.namespace}.{flow.id} is another flow than "
+                             f"{self.flow.namespace}.{self.flow.id}")
+        with self._lock:
+            ran = {tr.task_id for tr in self._task_runs.values()
+                   if tr.state not in (State.CREATED, State.PAUSED)}
+            update = compare_flows(self.flow, flow, ran)
+            if not self._containers:
+                self._index_containers(self.flow)
+            self._index_containers(flow)
+            self._flows.append(flow)
+            self.flow = flow
+            self._base_variables["vars"] = flow.variables
+            self._flow_version += 1
+        self.log(None, None, "INFO", update.describe())
+        self._refresh_pause()
+        return update
+
+    def _refresh_pause(self) -> None:
+        """After an edit while paused: show the paused task as its new definition renders."""
+        paused_at, current = self._paused_at, self.debugger.paused
+        if paused_at is None or current is None or current.task_run_id != paused_at[2]:
+            return
+        task, scope, task_run_id, reason = paused_at
+        latest = self._latest(task)
+        if latest is None:
+            return
+        info = self._inspect(latest, scope, task_run_id, reason)
+        if self.debugger.refresh(info):
+            self.bus.publish(PausedAtTask(self.execution.id, info.task_id, task_run_id, reason,
+                                          inspection=info))
+
+    def _index_containers(self, flow: Flow) -> None:
+        """Remember every task list of a flow version by identity, keyed by owner and name."""
+        lists: list[tuple[tuple[str, str], Sequence[Task]]] = [
+            (("", "tasks"), flow.tasks), (("", "errors"), flow.errors), (("", "finally"), flow.finally_)]
+        for task in flow.walk_tasks():
+            lists.extend(((task.id, name), children) for name, children in task.child_task_lists())
+        for key, children in lists:
+            self._containers[id(children)] = key
+            self._lists[key] = children
+
+    def evaluate(self, expression: str) -> Any:
+        """Evaluate against the paused task's variables, else the execution's; masked result."""
+        from engine.expression_eval import evaluate_expression
+
+        with self._lock:
+            variables = dict(self._paused_variables or self._base_variables)
+            variables["outputs"] = dict(self.outputs)
+        return evaluate_expression(self.runtime, expression, variables, self._services)
 
     def _lost_log_lines(self, task_run_id: str) -> int:
         """Log lines of a task run that the history could not save (a full disk); cheap when none."""
@@ -464,15 +699,72 @@ class ExecutionRun:
         timer.start()
         return timer
 
-    def _record_outputs(self, task: Task, scope: Scope, outputs: dict[str, Any]) -> None:
+    def _record_outputs(self, task_id: str, value_path: tuple[str, ...], outputs: dict[str, Any]) -> None:
         with self._lock:
-            if not scope.value_path:
-                self.outputs[task.id] = outputs
+            if not value_path:
+                self.outputs[task_id] = outputs
                 return
-            node = self.outputs.setdefault(task.id, {})
-            for value in scope.value_path[:-1]:
+            node = self.outputs.setdefault(task_id, {})
+            for value in value_path[:-1]:
                 node = node.setdefault(value, {})
-            node[scope.value_path[-1]] = outputs
+            node[value_path[-1]] = outputs
+
+    # --- per-task working directory changes and replay ------------------------------------
+    def _track(self, when: str, task_run_id: str, task_id: str, directory: Path) -> None:
+        """Manifest (and snapshot) around a task in a shared directory; never fails the task."""
+        try:
+            tracker = self._workdir_tracker()
+            if when == "before":
+                tracker.before(task_run_id, task_id, directory)
+            else:
+                tracker.after(task_run_id, task_id, directory)
+        except Exception as exc:
+            self.log(task_run_id, task_id, "WARN", f"recording the working directory's changes "
+                                                   f"failed: {exc!r}")
+
+    def _workdir_tracker(self) -> Any:
+        with self._tracker_lock:
+            if self._tracker is None:
+                from engine.workdir_tracking import WorkdirTracker
+
+                self._tracker = WorkdirTracker(self.runtime.home.snapshots, self.execution.id,
+                                               self.runtime.config.snapshot_cap_bytes,
+                                               self.bus.publish, self.log)
+            return self._tracker
+
+    def _reuse(self, original: TaskRun, parent_id: str | None, original_execution: str) -> TaskRun:
+        """Replay: a task that ran before the replayed one is copied, not run (children too)."""
+        plan = self.options.replay
+        copy = self._put_task_run(dataclasses.replace(
+            original, id=new_id(), execution_id=self.execution.id, parent_task_run_id=parent_id))
+        self._record_outputs(original.task_id, tuple(original.value_path), dict(original.outputs))
+        self.log(copy.id, copy.task_id, "INFO",
+                 f"reused from execution {original_execution} ({original.state.value}); not run again")
+        recorded = plan.files.get(original.id) if plan else None
+        if recorded is not None:  # what it changed then; the file contents stay in the original's snapshots
+            self.bus.publish(dataclasses.replace(
+                recorded, execution_id=self.execution.id, task_run_id=copy.id, snapshot=False,
+                note=f"reused from execution {original_execution}: its file contents are in that execution"))
+        for child in (plan.children.get(original.id, ()) if plan else ()):
+            self._reuse(child, copy.id, original_execution)
+        return copy
+
+    def restore_replay_snapshot(self, ctx: TaskContext, directory: Path) -> bool:
+        """Replay: start a WorkingDirectory as the original's was before the replayed task."""
+        plan = self.options.replay
+        name = plan.snapshot_for(ctx.task.id, ctx.scope.value_path) if plan else None
+        if plan is None or name is None:
+            return False
+        from engine.snapshots import ExecutionSnapshots, SnapshotError
+
+        try:
+            ExecutionSnapshots.open_existing(self.runtime.home.snapshots, plan.original_id).restore(name, directory)
+        except (SnapshotError, OSError) as exc:
+            raise TaskFailure(f"cannot restore the working directory of execution {plan.original_id}: "
+                              f"{exc}") from None
+        ctx.info(f"working directory restored as it was before '{plan.from_task_id}' "
+                 f"in execution {plan.original_id}")
+        return True
 
     def pause_task(self, ctx: TaskContext, timeout: timedelta | None) -> bool:
         self._resume.clear()

@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import UsageError
-from engine.events import Event, EventBus, ExecutionChanged, LogLine, MetricRecorded, TaskRunChanged
+from engine.events import (
+    Event,
+    EventBus,
+    ExecutionChanged,
+    LogLine,
+    MetricRecorded,
+    TaskFilesChanged,
+    TaskRunChanged,
+)
 from engine.execution import Execution, StateEntry, TaskRun, iso, parse_iso, utcnow
 from engine.secrets import Masker
 from engine.states import State
@@ -49,6 +57,11 @@ CREATE TABLE IF NOT EXISTS metrics (
     name TEXT, type TEXT, value REAL, tags TEXT, date TEXT
 );
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS task_files (
+    task_run_id TEXT PRIMARY KEY, execution_id TEXT NOT NULL, task_id TEXT, changes TEXT NOT NULL,
+    snapshot INTEGER NOT NULL, note TEXT
+);
+CREATE INDEX IF NOT EXISTS task_files_by_execution ON task_files(execution_id);
 """
 
 
@@ -152,7 +165,7 @@ class History:
         return bus.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded):
+        if isinstance(event, ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded | TaskFilesChanged):
             self._queue.put(event)
 
     @property
@@ -208,6 +221,7 @@ class History:
         task_runs: dict[str, TaskRun] = {}
         logs: list[tuple[Any, ...]] = []
         metrics: list[tuple[Any, ...]] = []
+        files: list[tuple[Any, ...]] = []
         for item in batch:
             if item is None:
                 stop = True
@@ -223,8 +237,11 @@ class History:
             elif isinstance(item, MetricRecorded):
                 metrics.append((item.execution_id, item.task_run_id, item.task_id, item.name,
                                 item.type, item.value, to_json_text(item.tags), iso(item.date)))
-        if executions or task_runs or logs or metrics:
-            error = self._try_commit(connection, executions, task_runs, logs, metrics)
+            elif isinstance(item, TaskFilesChanged):
+                files.append((item.task_run_id, item.execution_id, item.task_id,
+                              to_json_text(item.changes.to_json()), int(item.snapshot), item.note))
+        if executions or task_runs or logs or metrics or files:
+            error = self._try_commit(connection, executions, task_runs, logs, metrics, files)
             if error is not None:
                 self._after_failed_commit(connection, error, executions, task_runs, logs)
         for waiter in waiters:
@@ -262,7 +279,7 @@ class History:
 
     def _commit(self, connection: sqlite3.Connection, executions: dict[str, Execution],
                 task_runs: dict[str, TaskRun], logs: list[tuple[Any, ...]],
-                metrics: list[tuple[Any, ...]]) -> None:
+                metrics: list[tuple[Any, ...]], files: list[tuple[Any, ...]] | None = None) -> None:
         """One transaction; rolled back whole on any error, so no batch is ever half written."""
         try:
             connection.execute("BEGIN IMMEDIATE")
@@ -279,6 +296,10 @@ class History:
                 connection.executemany(
                     "INSERT INTO metrics(execution_id, task_run_id, task_id, name, type, value, tags, date) "
                     "VALUES (?,?,?,?,?,?,?,?)", metrics)
+            if files:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO task_files(task_run_id, execution_id, task_id, changes, "
+                    "snapshot, note) VALUES (?,?,?,?,?,?)", files)
             connection.execute("COMMIT")
         except sqlite3.Error:
             try:
@@ -452,6 +473,16 @@ class History:
             params += (task_run_id,)
         sql += " ORDER BY id LIMIT ?"
         return [LogRecord(*row) for row in self._query(sql, (*params, limit))]
+
+    def task_files(self, execution_id: str) -> dict[str, TaskFilesChanged]:
+        """What each task changed in its working directory, by task run id."""
+        from engine.workdir_manifest import ChangeSet
+
+        rows = self._query("SELECT task_run_id, task_id, changes, snapshot, note FROM task_files "
+                           "WHERE execution_id=?", (execution_id,))
+        return {rid: TaskFilesChanged(execution_id, rid, task_id, ChangeSet.from_json(json.loads(changes)),
+                                      bool(snapshot), note)
+                for rid, task_id, changes, snapshot, note in rows}
 
     def get_value(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM kv WHERE key=?", (key,))

@@ -14,6 +14,7 @@ from engine.storage import InternalStorage
 
 if TYPE_CHECKING:
     from engine.history import History
+    from engine.replay import ReplayPlan
     from engine.template import TemplateEngine
 
 
@@ -26,6 +27,7 @@ class RunOptions:
     namespace_dirs: dict[str, Path] = field(default_factory=dict)
     breakpoints: frozenset[str] = frozenset()
     step: bool = False
+    replay: ReplayPlan | None = None     # set by `roost replay`: what to reuse and restore
 
 
 @dataclass

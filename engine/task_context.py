@@ -203,6 +203,10 @@ class TaskContext:
         """A new directory under ROOST_HOME/workdirs for this task run (kept per the run's policy)."""
         return self._run.create_working_directory(self)
 
+    def restore_replay_snapshot(self, directory: Path) -> bool:
+        """In a replay: fill a new working directory from the original's snapshot (True if done)."""
+        return self._run.restore_replay_snapshot(self, directory)
+
     def publish(self, event: Any) -> None:
         self._run.bus.publish(event)
 

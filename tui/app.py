@@ -1,8 +1,9 @@
 """Roost's workbench: ``roost [PATH]`` opens it on a flow file or a folder of flows.
 
 :class:`RoostApp` is the core (:mod:`tui.workbench`) with its keys (:mod:`tui.commands`),
-history (:mod:`tui.history_browser`), hot reload (:mod:`tui.hot_reload`) and triggers
-(:mod:`tui.trigger_control`).
+history (:mod:`tui.history_browser`), hot reload (:mod:`tui.hot_reload`), triggers
+(:mod:`tui.trigger_control`), step-through debugging (:mod:`tui.debug_control`), the Changes
+pane (:mod:`tui.changes_control`) and replay from a task (:mod:`tui.replay_control`).
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
+from tui.changes_control import ChangesControlMixin
 from tui.commands import CommandsMixin
+from tui.debug_control import DebugControlMixin
 from tui.history_browser import HistoryMixin
 from tui.hot_reload import HotReloadMixin
+from tui.replay_control import ReplayControlMixin
 from tui.screens.main import PANES
 from tui.trigger_control import TriggerControlMixin
 
 __all__ = ["RoostApp", "run_workbench"]
 
 
-class RoostApp(CommandsMixin, HistoryMixin, HotReloadMixin, TriggerControlMixin):
+class RoostApp(DebugControlMixin, CommandsMixin, HistoryMixin, HotReloadMixin,
+               TriggerControlMixin, ChangesControlMixin, ReplayControlMixin):
     """The workbench. ``path``: a flow file or a folder of flows."""
 
     CSS_PATH = Path(__file__).parent / "roost.tcss"

@@ -30,7 +30,8 @@ __all__ = ["CommandsMixin"]
 class CommandsMixin(WorkbenchCore):
     """Actions behind the keys and the palette (mixed into :class:`~tui.app.RoostApp`)."""
 
-    def action_run(self) -> None:
+    def action_run(self, step: bool = False) -> None:
+        """``r`` (``n``: ``step``, pausing before every task)."""
         entry = self.selected_entry
         if entry is None or self.session is None:
             self.notify("No flow selected", severity="warning")
@@ -46,11 +47,11 @@ class CommandsMixin(WorkbenchCore):
 
             def submitted(values: dict[str, Any] | None) -> None:
                 if values is not None:
-                    self.start_run(flow, values)
+                    self.start_run(flow, values, step=step)
 
             self.push_screen(InputsScreen(flow, previous), submitted)
             return
-        self.start_run(flow, {})
+        self.start_run(flow, {}, step=step)
 
     def action_cancel(self) -> None:
         session = self.session

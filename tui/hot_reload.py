@@ -2,7 +2,8 @@
 
 A file that stops validating keeps its last good flow on screen, with the error in the banner
 and in Source; new and deleted files come and go; namespace-file changes are announced; with
-auto-run on, a saved flow runs again.
+auto-run on, a saved flow runs again. A valid save also applies to the flow's live executions
+(the tasks they have not run yet: a paused one runs the new definition next).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from textual import work
 from textual.message import Message
 
-from tui.flow_catalog import ReloadKind, is_flow_file
+from tui.flow_catalog import ReloadKind, ReloadResult, is_flow_file
 from tui.widgets.banner import ErrorBanner
 from tui.widgets.flow_list import FlowList
 from tui.workbench import WorkbenchCore
@@ -92,6 +93,7 @@ class HotReloadMixin(WorkbenchCore):
         changed = [r for r in results if r.kind is not ReloadKind.UNCHANGED]
         if not changed:
             return
+        self._update_live_executions(changed)
         main = self.main
         main.query_one(FlowList).set_entries(catalog.sorted_entries(), self._flow_states())
         for result in changed:
@@ -116,6 +118,29 @@ class HotReloadMixin(WorkbenchCore):
         self._flows_reloaded()
         self.reload_count += 1
         self._update_status()
+
+    def _update_live_executions(self, changed: Iterable[ReloadResult]) -> None:
+        """A flow saved without errors applies to its live executions' tasks not run yet (a
+        paused one runs the new definition next); the notification says what changed."""
+        session = self.session
+        if session is None:
+            return
+        for result in changed:
+            flow = result.entry.flow
+            if result.kind is not ReloadKind.CHANGED or flow is None or result.entry.errors:
+                continue
+            for execution_id, handle in list(session.handles.items()):
+                model = session.models.get(execution_id)
+                if model is None or model.flow_key != flow.key or handle.done:
+                    continue
+                try:
+                    update = handle.update_flow(flow)
+                except Exception as exc:
+                    self._report_error(f"could not apply {result.entry.path.name}", exc)
+                    continue
+                model.flow = flow
+                self.notify(f"{flow.id} {execution_id[:8]}: {update.describe()}", timeout=8,
+                            markup=False)
 
 
 def _is_namespace_file(folder: Path, path: Path) -> bool:

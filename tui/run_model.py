@@ -22,6 +22,7 @@ from engine.events import (
     MetricRecorded,
     OutputFileCaptured,
     PausedAtTask,
+    TaskFilesChanged,
     TaskRunChanged,
     WorkingDirectoryChanged,
 )
@@ -78,6 +79,8 @@ class ExecutionModel:
         self.captured: list[CapturedFile] = []
         self.workdirs: dict[str, str] = {}
         self.paused: PausedAtTask | None = None
+        self.task_files: dict[str, TaskFilesChanged] = {}
+        """What each task run changed in its shared working directory, by task run id."""
         self.version = 0
         """Bumped on every change: widgets re-render only when it moved."""
         self.tree_version = 0
@@ -118,6 +121,8 @@ class ExecutionModel:
                 self.workdirs.pop(event.task_run_id, None)
             else:
                 self.workdirs[event.task_run_id] = event.path
+        elif isinstance(event, TaskFilesChanged):
+            self.task_files[event.task_run_id] = event
         elif isinstance(event, PausedAtTask):
             self.paused = event
         elif isinstance(event, LogLine):  # only when not appended by the inbox (tests, history)

@@ -7,6 +7,7 @@ resume), events come out through :class:`~tui.run_model.EventInbox` and are fold
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from engine.execution import Execution, TaskRun
     from engine.executor import ExecutionHandle, Executor
     from engine.flow.model import Flow
+    from engine.replay import PreparedReplay
     from engine.triggers.events import TriggerEvent
     from engine.triggers.scheduler import TriggerScheduler
 
@@ -69,11 +71,42 @@ class WorkbenchSession:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def start(self, flow: Flow, inputs: dict[str, Any] | None = None) -> ExecutionModel:
-        """Prepare and start a run; raises ``InputError`` for a bad input (nothing runs then)."""
+    def start(self, flow: Flow, inputs: dict[str, Any] | None = None, *,
+              options: RunOptions | None = None) -> ExecutionModel:
+        """Prepare and start a run; raises ``InputError`` for a bad input (nothing runs then).
+        ``options`` replaces the session's for this run (breakpoints, step mode)."""
         executor = self.executor
-        handle = executor.prepare(flow, dict(inputs or {}), options=self.options)
+        handle = executor.prepare(flow, dict(inputs or {}), options=options or self.options)
         model = ExecutionModel(handle.execution, flow, live=True, inputs=inputs)
+        self.models[model.id] = model
+        self.handles[model.id] = handle
+        self.inbox.register(model)
+        executor.start(handle)
+        return model
+
+    def plan_replay(self, execution_id: str, task_id: str) -> PreparedReplay:
+        """Read the flow file again and plan a replay of ``execution_id`` from ``task_id``
+        (blocking: waits for the history to hold the execution's end). Raises ``ReplayError``
+        and ``InvalidFlowError``."""
+        from engine.replay import prepare_replay
+
+        if self.runtime.history is not None:
+            self.runtime.history.flush(timeout=10)
+        return prepare_replay(self.runtime, execution_id, task_id)
+
+    def replay(self, execution_id: str, task_id: str, *, options: RunOptions | None = None,
+               prepared: PreparedReplay | None = None) -> ExecutionModel:
+        """Start a new execution reusing what ran before ``task_id`` in ``execution_id`` and
+        restoring its working directory (``prepared``: a plan made by ``plan_replay``).
+        Raises ``ReplayError``, ``InvalidFlowError`` and ``InputError``; nothing runs then."""
+        prepared = prepared or self.plan_replay(execution_id, task_id)
+        original = self.models.get(execution_id)
+        trigger = original.execution.trigger if original is not None else None
+        executor = self.executor
+        handle = executor.prepare(
+            prepared.flow, prepared.inputs, trigger=trigger, original_id=execution_id,
+            options=dataclasses.replace(options or self.options, replay=prepared.plan))
+        model = ExecutionModel(handle.execution, prepared.flow, live=True, inputs=prepared.inputs)
         self.models[model.id] = model
         self.handles[model.id] = handle
         self.inbox.register(model)
@@ -210,6 +243,7 @@ class WorkbenchSession:
             return None
         model = ExecutionModel(execution, flow, live=False, inputs=execution.inputs)
         model.load_task_runs(history.task_runs(execution.id))
+        model.task_files.update(history.task_files(execution.id))
         after = 0
         while True:
             records = history.logs(execution.id, after_id=after, limit=_HISTORY_LOG_BATCH)

@@ -265,13 +265,15 @@ class WorkbenchCore(App[int]):
         self.main.focus_pane("logs")
 
     def _apply_item_selection(self) -> None:
-        """Point Logs, Outputs and Files at the selected task run (or the whole execution)."""
+        """Point Logs, Outputs, Files and Changes at the selected task run (or the whole
+        execution)."""
         main = self.main
         item = self.selected_item
         self._apply_log_filter()
         if item is not None and item.task_run_id:
             main.query_one(OutputsPane).select_task_run(item.task_run_id)
         self._refresh_files()
+        self._refresh_changes()
         self._update_detail_title()
 
     def _log_filter(self) -> TaskRunFilter:
@@ -370,6 +372,8 @@ class WorkbenchCore(App[int]):
                     main.query_one(OutputsPane).show(shown)
                     if main.query_one(DetailTabs).active == "files":
                         self._refresh_files()
+                    if main.query_one(DetailTabs).active == "changes":
+                        self._refresh_changes()
             if touched:
                 main.query_one(FlowList).set_states(self._flow_states())
             for execution_id in touched:
@@ -378,8 +382,11 @@ class WorkbenchCore(App[int]):
                     continue
                 if model.paused is not None and model.paused is not self._paused_notified.get(model.id):
                     self._paused_notified[model.id] = model.paused
-                    self.notify(f"⏸ {model.execution.flow_id} paused at {model.paused.task_id}: "
-                                f"u resumes, x cancels", severity="warning", timeout=6)
+                    if model.paused.inspection is not None:  # a breakpoint or a step
+                        self._paused_before_task(model)
+                    else:
+                        self.notify(f"⏸ {model.execution.flow_id} paused at {model.paused.task_id}: "
+                                    f"u resumes, x cancels", severity="warning", timeout=6)
                 if not model.live and model.finished:
                     self._execution_finished(model)
             self._update_status()
@@ -420,6 +427,7 @@ class WorkbenchCore(App[int]):
             self._refresh_tree(force=True)
             self.main.query_one(OutputsPane).show(model, force=True)
             self._refresh_files()
+            self._update_detail_title()  # the final line count: the ticks stop after this one
 
     def _flow_states(self) -> dict[str, str]:
         states: dict[str, str] = {}
@@ -538,8 +546,10 @@ class WorkbenchCore(App[int]):
 
     # -- runs and files -------------------------------------------------------------------------
 
-    def start_run(self, flow: Flow, inputs: dict[str, Any]) -> ExecutionModel | None:
-        """Start ``flow``; bad inputs and engine errors become notifications."""
+    def start_run(self, flow: Flow, inputs: dict[str, Any], *,
+                  step: bool = False) -> ExecutionModel | None:
+        """Start ``flow`` (``step``: pausing before every task); bad inputs and engine errors
+        become notifications."""
         from engine.flow.inputs import InputError
 
         session = self.session
@@ -547,7 +557,7 @@ class WorkbenchCore(App[int]):
             self.notify(self.startup_error or "the engine is not available", severity="error")
             return None
         try:
-            model = session.start(flow, inputs)
+            model = session.start(flow, inputs, options=self._run_options_for(flow, step=step))
         except InputError as exc:
             self.notify(f"{flow.id}: {exc.message}", severity="error", timeout=6)
             return None
@@ -584,12 +594,22 @@ class WorkbenchCore(App[int]):
     def _refresh_triggers(self) -> None:
         """Show the selected flow's triggers (tui.trigger_control)."""
 
+    def _refresh_changes(self) -> None:
+        """Show what the selected task changed in its working directory (tui.changes_control)."""
+
     def _triggers_running(self) -> bool:
         """Whether the user turned triggers on (tui.trigger_control)."""
         return False
 
     def _flows_reloaded(self) -> None:
         """Flow files changed on disk: the triggers follow (tui.trigger_control)."""
+
+    def _run_options_for(self, flow: Flow, *, step: bool = False) -> RunOptions | None:
+        """The options of a run started here, None for the session's (tui.debug_control)."""
+        return None
+
+    def _paused_before_task(self, model: ExecutionModel) -> None:
+        """An execution paused before a task at a breakpoint or a step (tui.debug_control)."""
 
     # -- errors --------------------------------------------------------------------------------
 

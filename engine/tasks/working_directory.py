@@ -67,11 +67,13 @@ class WorkingDirectory(FlowableTask):
                                                         str(directory)))
         ctx.info(f"working directory: {directory}")
         try:
-            if self.cache is not None:
-                restore_cache(ctx, directory, self.cache)
-            copy_namespace_files(ctx, directory, self.namespace_files)
-            write_input_files(ctx, directory, render_input_files(ctx, self.input_files, "inputFiles"),
-                              "inputFiles")
+            # A replay restores the directory as the replayed task found it: inputs included.
+            if not ctx.restore_replay_snapshot(directory):
+                if self.cache is not None:
+                    restore_cache(ctx, directory, self.cache)
+                copy_namespace_files(ctx, directory, self.namespace_files)
+                write_input_files(ctx, directory, render_input_files(ctx, self.input_files, "inputFiles"),
+                                  "inputFiles")
         except TaskFailure as failure:
             ctx.error(f"preparing the working directory failed: {failure.message}")
             return TaskResult(state=State.FAILED)

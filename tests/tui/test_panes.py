@@ -53,14 +53,14 @@ def test_tab_and_shift_tab_move_between_panes(workbench: Workbench) -> None:
         main = app.main
         assert main.current_pane() == "flows"
         seen = []
-        for _ in range(8):
+        for _ in range(10):
             await pilot.press("tab")
             seen.append(main.current_pane())
         assert seen == ["tasks", "logs", "outputs", "files", "source", "history", "triggers",
-                        "flows"]
+                        "debug", "changes", "flows"]
         await pilot.press("shift+tab")
-        assert main.current_pane() == "triggers"
-        assert main.query_one(DetailTabs).active == "triggers"
+        assert main.current_pane() == "changes"
+        assert main.query_one(DetailTabs).active == "changes"
         await pilot.press("1")
         assert main.current_pane() == "logs"
 

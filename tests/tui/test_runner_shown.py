@@ -49,4 +49,4 @@ def test_tree_and_outputs_name_the_image_that_ran_a_container_task(workbench: Wo
         labels = [str(node.label) for node in outputs.output_tree.root.children]
         assert any("ran on docker ubuntu" in label for label in labels), labels
 
-    workbench.run(check, timeout=90)
+    workbench.run(check, timeout=90, size=(170, 44))  # room for the tree label

@@ -127,7 +127,7 @@ def test_palette_and_help_list_the_trigger_keys(workbench: Workbench) -> None:
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = screen_text(app)
-        assert "1 … 6" in text and "Triggers" in text
+        assert "1 … 8" in text and "Triggers" in text
         for line in ("T ", "p ", "F "):
             assert any(row.strip(" │").startswith(line) for row in text.splitlines()), line
         assert "fire it now" in text and "pause / resume" in text

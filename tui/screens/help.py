@@ -21,10 +21,12 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("R", "re-run the last execution with the same inputs"),
         ("a", "toggle auto-run when the flow file is saved"),
         ("u", "resume an execution paused by a Pause task"),
+        ("P", "replay from the task selected in Tasks: reuse what ran before it, restore its "
+              "working directory (the flow file as it is now)"),
     ]),
     ("Panes", [
         ("tab / shift+tab", "next / previous pane"),
-        ("1 … 6", "Logs · Outputs · Files · Source · History · Triggers"),
+        ("1 … 8", "Logs · Outputs · Files · Source · History · Triggers · Debug · Changes"),
         ("z", "maximise the focused pane (again to restore)"),
         ("enter", "open: task logs, artifact preview, execution from history"),
         ("ctrl+p", "command palette (every action is there)"),
@@ -45,6 +47,17 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("o / O", "open it in $PAGER / $EDITOR"),
     ]),
     ("Source", [("n / N", "next / previous validation error")]),
+    ("Debugging", [
+        ("b", "breakpoint on / off before the task under the cursor (Tasks; kept per flow)"),
+        ("n", "run the selected flow step by step (a running one pauses before its next task)"),
+        ("n (paused)", "next: run this task, pause before the next one"),
+        ("c (paused)", "continue to the next breakpoint"),
+        ("k (paused)", "skip this task (SKIPPED)"),
+        (". (paused)", "re-run the task that finished last (after editing it)"),
+        ("! (paused)", "$SHELL in the paused task's working directory"),
+        ("x (paused)", "abort the execution"),
+        (":", "evaluate a Pebble expression against the shown execution (live or finished)"),
+    ]),
     ("Triggers", [
         ("T", "run the flows' triggers / stop them (off when the workbench opens)"),
         ("p", "pause / resume the trigger under the cursor (remembered)"),

@@ -1,5 +1,5 @@
-"""The workbench screen: flows and tasks on the left, Logs/Outputs/Files/Source/History/Triggers
-on the right.
+"""The workbench screen: flows and tasks on the left, Logs/Outputs/Files/Source/History/Triggers/
+Debug/Changes on the right.
 
 Only layout and pane navigation live here; the app drives the content.
 """
@@ -19,6 +19,8 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tui.widgets.banner import ErrorBanner
+from tui.widgets.changes_pane import ChangesPane
+from tui.widgets.debug_pane import DebugPane
 from tui.widgets.files_pane import FilesPane
 from tui.widgets.flow_list import FlowList
 from tui.widgets.history_pane import HistoryPane
@@ -38,6 +40,8 @@ PANES: tuple[tuple[str, str], ...] = (
     ("source", "Source"),
     ("history", "History"),
     ("triggers", "Triggers"),
+    ("debug", "Debug"),
+    ("changes", "Changes"),
 )
 
 
@@ -85,6 +89,10 @@ class MainScreen(Screen[None]):
             return SourcePane(id="source-pane")
         if pane_id == "triggers":
             return TriggersPane(id="triggers-pane")
+        if pane_id == "debug":
+            return DebugPane(id="debug-pane")
+        if pane_id == "changes":
+            return ChangesPane(id="changes-pane")
         return HistoryPane(id="history-pane")
 
     class Ready(Message):
@@ -130,6 +138,11 @@ class MainScreen(Screen[None]):
             return self.query_one(SourcePane)
         if pane_id == "triggers":
             return self.query_one(TriggersPane).table
+        if pane_id == "debug":
+            debug = self.query_one(DebugPane)
+            return debug.variables_tree if debug.pause is not None else debug
+        if pane_id == "changes":
+            return self.query_one(ChangesPane).change_tree
         return self.query_one(HistoryPane)
 
     def current_pane(self) -> str | None:

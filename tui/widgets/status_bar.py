@@ -22,6 +22,8 @@ class StatusInfo:
     auto_run: bool = False
     running: int = 0
     triggers: bool = False
+    debug: str | None = None
+    """While the shown execution is paused before a task: where, and the keys that answer."""
 
 
 class StatusBar(Widget):
@@ -53,14 +55,20 @@ class StatusBar(Widget):
             right.append(f" {info.execution}", style="bold")
             if info.seconds is not None:
                 right.append(f" {format_duration(info.seconds)}", style="dim")
+        if info.debug:
+            right.append(f"  {info.debug}", style="bold #d7af00")
         if info.running > 1:
             right.append(f"  ({info.running} running)", style="#5fafff")
         if info.triggers:  # said only when on: triggers never run unless the user asked
             right.append("  ⏰ triggers on", style="bold #5fd75f")
-        right.append("  ")
-        right.append("⟳ auto-run on" if info.auto_run else "auto-run off",
-                     style="bold #5fd75f" if info.auto_run else "dim")
+        if info.auto_run or not info.debug:  # while paused the keys need the room
+            right.append("  ")
+            right.append("⟳ auto-run on" if info.auto_run else "auto-run off",
+                         style="bold #5fd75f" if info.auto_run else "dim")
         right.append(" ")
+        if info.debug and text.cell_len + right.cell_len + 1 > self.size.width:
+            # while paused the keys matter more than the folder: the folder gives way
+            text.truncate(max(8, self.size.width - right.cell_len - 1), overflow="ellipsis")
         gap = max(1, self.size.width - text.cell_len - right.cell_len)
         text.append(" " * gap)
         text.append_text(right)

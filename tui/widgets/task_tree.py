@@ -81,6 +81,8 @@ class TaskTree(Tree[TreeItem]):
         self._flow: Flow | None = None
         self._frame = 0
         self._last_item: TreeItem | None = None
+        self.breakpoints: frozenset[str] = frozenset()
+        """Task ids marked with a red ● (set by the app; call ``show`` again to repaint)."""
 
     @property
     def selected_item(self) -> TreeItem | None:
@@ -209,6 +211,8 @@ class TaskTree(Tree[TreeItem]):
             return text
         run = spec.task_run
         text = Text()
+        if spec.task_id in self.breakpoints:
+            text.append("● ", style="bold #ff5f5f")
         if run is not None:
             text.append_text(state_text(run.state.value, frame=self._frame))
         else:

@@ -1,0 +1,171 @@
+"""The Changes pane, from real runs: the files each task of a shared working directory added,
+modified and deleted, with sizes; previews from the snapshots (content, old content, diff);
+grouped per task for the WorkingDirectory; live while the run goes on; from the history."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
+from tui.app import RoostApp
+from tui.previews import MessagePreview, TextPreview
+from tui.screens.main import DetailTabs
+from tui.widgets.changes_pane import ChangesPane
+from tui.widgets.task_tree import TaskTree
+
+CHANGE_FLOWS = Path(__file__).resolve().parent / "change_flows"
+
+
+@pytest.fixture
+def bench(workbench: Workbench) -> Workbench:
+    """The workbench on a copy of tests/tui/change_flows."""
+    folder = workbench.flows.parent / "change_flows"
+    shutil.copytree(CHANGE_FLOWS, folder)
+    return Workbench(folder, workbench.home, workbench.environ)
+
+
+def pane(app: RoostApp) -> ChangesPane:
+    return app.main.query_one(ChangesPane)
+
+
+def listed(app: RoostApp) -> list[tuple[str, str, str, int | None, int | None]]:
+    """(task, kind, path, size before, size after) of every file the pane lists."""
+    return [(f.task_id, f.change.kind.value, f.change.path, f.change.size_before,
+             f.change.size_after) for f in pane(app).shown_files]
+
+
+async def cursor_on(app: RoostApp, pilot: Pilot[int], task_id: str) -> None:
+    """Put the Tasks cursor on ``task_id``, as the arrow keys would."""
+    tree = app.main.query_one(TaskTree)
+    node = next(n for n in (tree.get_node_at_line(i) for i in range(tree.last_line + 1))
+                if n is not None and n.data is not None and n.data.task_id == task_id)
+    tree.move_cursor(node)
+    await wait_until(pilot, lambda: app.selected_item is not None
+                     and app.selected_item.task_id == task_id, what=f"cursor on {task_id}")
+    await pilot.pause()
+
+
+async def highlight_file(app: RoostApp, pilot: Pilot[int], path: str) -> None:
+    """Move the Changes cursor to ``path`` and wait for its preview."""
+    tree = pane(app).change_tree
+    node = next(n for n in (tree.get_node_at_line(i) for i in range(tree.last_line + 1))
+                if n is not None and n.data is not None and n.data.change.path == path)
+    tree.move_cursor(node)
+    view = pane(app).preview
+    await wait_until(pilot, lambda: view.preview is not None and view.title == path,
+                     what=f"the preview of {path}")
+    await pilot.pause()
+
+
+def preview_text(app: RoostApp) -> str:
+    shown = pane(app).preview.preview
+    if isinstance(shown, TextPreview):
+        return shown.text
+    assert isinstance(shown, MessagePreview), shown
+    return shown.message
+
+
+def test_changes_lists_what_each_task_added_modified_and_deleted_with_previews(
+        bench: Workbench) -> None:
+    async def check(app: RoostApp, pilot: Pilot[int]) -> None:
+        await select_flow(app, pilot, "workdir_changes")
+        await run_selected(app, pilot)
+        assert app.shown is not None and app.shown.execution.state.value == "SUCCESS"
+        await pilot.press("8")
+        await pilot.pause()
+        assert app.main.query_one(DetailTabs).active == "changes"
+        # Nothing selected in Tasks yet: the whole execution, grouped per task.
+        assert {task for task, *_ in listed(app)} == {"write", "edit"}
+        assert "6 changes by 3 tasks" in screen_text(app)
+
+        await cursor_on(app, pilot, "write")
+        assert listed(app) == [("write", "added", "notes.txt", None, 17),
+                               ("write", "added", "out/data.csv", None, 14),
+                               ("write", "added", "tmp.txt", None, 13)]
+        text = screen_text(app)
+        assert "+ out/data.csv  14 B" in text and "+ tmp.txt  13 B" in text
+        assert "3 added (+44 B)" in text
+
+        await cursor_on(app, pilot, "edit")
+        assert listed(app) == [("edit", "modified", "notes.txt", 17, 18),
+                               ("edit", "added", "summary.json", None, 9),
+                               ("edit", "deleted", "tmp.txt", 13, None)]
+        text = screen_text(app)
+        assert "~ notes.txt  17 B → 18 B" in text
+        assert "- tmp.txt  13 B" in text and "+ summary.json  9 B" in text
+        assert "1 added, 1 modified, 1 deleted (-3 B)" in text
+
+        await highlight_file(app, pilot, "notes.txt")
+        shown = pane(app).preview.preview
+        assert isinstance(shown, TextPreview) and shown.lexer == "diff"
+        assert shown.text.splitlines()[-4:] == [" alpha", "-beta", "+BETA!", " gamma"]
+        assert "+BETA!" in screen_text(app)
+
+        await highlight_file(app, pilot, "tmp.txt")
+        assert preview_text(app) == "scratch line\n"  # the old content of a deleted file
+        await highlight_file(app, pilot, "summary.json")
+        assert preview_text(app) == '{"ok":1}\n'  # the content of an added file
+
+        await cursor_on(app, pilot, "workspace")  # the WorkingDirectory: grouped per child
+        assert [(task, kind, path) for task, kind, path, *_ in listed(app)] == [
+            ("write", "added", "notes.txt"), ("write", "added", "out/data.csv"),
+            ("write", "added", "tmp.txt"), ("edit", "modified", "notes.txt"),
+            ("edit", "added", "summary.json"), ("edit", "deleted", "tmp.txt")]
+        text = screen_text(app)
+        assert "6 changes by 3 tasks" in text and "linger  no changes" in text
+
+        await cursor_on(app, pilot, "hello")  # outside any working directory
+        assert pane(app).has_class("-empty") and "no file changes recorded" in pane(app).message
+
+    bench.run(check)
+
+
+def test_changes_follow_a_live_run(bench: Workbench) -> None:
+    path = bench.flows / "workdir_changes.yml"
+    path.write_text(path.read_text().replace("sleep 0", "sleep 3"))
+
+    async def check(app: RoostApp, pilot: Pilot[int]) -> None:
+        await select_flow(app, pilot, "workdir_changes")
+        await pilot.press("8")
+        await run_selected(app, pilot, state="RUNNING")
+        # The whole execution is selected: each task's changes appear as it ends.
+        await wait_until(pilot, lambda: {f.task_id for f in pane(app).shown_files} == {"write", "edit"},
+                         what="the changes of write and edit")
+        assert app.shown is not None and app.shown.live  # still running: linger sleeps
+        assert "~ notes.txt  17 B → 18 B" in screen_text(app)
+
+    bench.run(check)
+
+
+def test_changes_of_a_past_execution_and_a_missing_snapshot(bench: Workbench) -> None:
+    executions: list[str] = []
+
+    async def first(app: RoostApp, pilot: Pilot[int]) -> None:
+        await select_flow(app, pilot, "workdir_changes")
+        await run_selected(app, pilot)
+        assert app.shown is not None
+        executions.append(app.shown.id)
+
+    bench.run(first)
+    # A new workbench shows the flow's last execution from the history.
+    shutil.rmtree(bench.home.snapshots / executions[0])
+
+    async def second(app: RoostApp, pilot: Pilot[int]) -> None:
+        await select_flow(app, pilot, "workdir_changes")
+        await wait_until(pilot, lambda: app.shown is not None and app.shown.id == executions[0],
+                         what="the last execution from the history")
+        await pilot.press("8")
+        await cursor_on(app, pilot, "edit")
+        assert [path for _task, _kind, path, *_ in listed(app)] == [
+            "notes.txt", "summary.json", "tmp.txt"]
+        await highlight_file(app, pilot, "tmp.txt")
+        assert preview_text(app).startswith(
+            "no snapshot of the directory before edit, so tmp.txt cannot be shown: "
+            "no snapshot was recorded")
+        assert "cannot be shown" in screen_text(app)
+
+    bench.run(second)
