@@ -19,6 +19,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+EPOCH = datetime.min.replace(tzinfo=UTC)
+"""Sorts before any real date (task runs that never started)."""
+
+
 def iso(moment: datetime | None) -> str | None:
     """Kestra's instant format: UTC with milliseconds and a Z."""
     if moment is None:

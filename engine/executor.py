@@ -828,13 +828,8 @@ class ExecutionRun:
 
     def readable_storage_path(self, uri: str) -> Path:
         """Storage files a template or task may read: this execution's (or its original's) only."""
-        storage = self.runtime.storage
-        allowed = [storage.execution_prefix(self.flow.namespace, self.flow.id, eid) + "/"
-                   for eid in {self.execution.id, self.execution.original_id} if eid]
-        relative = uri[len("kestra://"):]
-        if not any(relative.startswith(prefix) for prefix in allowed):
-            raise StorageError(f"'{uri}' does not belong to this execution; a flow may only read its own files")
-        return storage.open_existing(uri)
+        return self.runtime.storage.open_execution_file(uri, self.flow.namespace, self.flow.id,
+                                                        (self.execution.id, self.execution.original_id))
 
 
 def _mask_secret_inputs(masker: Any, flow: Flow, values: Mapping[str, Any]) -> None:

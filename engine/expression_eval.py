@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.debug_inspect import json_safe
+from engine.execution import EPOCH
 
 
 class EvaluationError(Exception):
@@ -45,7 +46,7 @@ def variables_of_finished(execution: Any, task_runs: Iterable[Any], flow: Any | 
     written to the history in clear). ForEach outputs nest by iteration value, as Kestra's do.
     """
     outputs: dict[str, Any] = {}
-    for task_run in sorted(task_runs, key=lambda tr: tr.start_date or _EPOCH):
+    for task_run in sorted(task_runs, key=lambda tr: tr.start_date or EPOCH):
         _place(outputs, task_run.task_id, tuple(task_run.value_path), dict(task_run.outputs))
     variables: dict[str, Any] = {
         "flow": {"id": execution.flow_id, "namespace": execution.namespace, "revision": 1},
@@ -99,14 +100,10 @@ class HistoryServices:
     def _path(self, uri: str) -> Any:
         from engine.storage import StorageError
 
-        storage = self._runtime.storage
         execution = self._execution
-        allowed = [storage.execution_prefix(execution.namespace, execution.flow_id, eid) + "/"
-                   for eid in {execution.id, execution.original_id} if eid]
-        if not uri.startswith("kestra://") or not any(uri[len("kestra://"):].startswith(p) for p in allowed):
-            raise self._error(f"'{uri}' is not a file of this execution")
         try:
-            return storage.open_existing(uri)
+            return self._runtime.storage.open_execution_file(uri, execution.namespace, execution.flow_id,
+                                                             (execution.id, execution.original_id))
         except StorageError as exc:
             raise self._error(str(exc)) from None
 
@@ -129,11 +126,3 @@ def evaluate_finished(runtime: Any, execution: Any, task_runs: Iterable[Any], fl
     variables = variables_of_finished(execution, task_runs, flow)
     return evaluate_expression(runtime, expression, variables, HistoryServices(runtime, execution))
 
-
-def _epoch() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.min.replace(tzinfo=UTC)
-
-
-_EPOCH = _epoch()

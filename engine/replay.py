@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from engine.execution import Execution, TaskRun
+from engine.execution import EPOCH, Execution, TaskRun
 from engine.states import State
 
 _REUSABLE = (State.SUCCESS, State.WARNING, State.SKIPPED)
@@ -66,7 +66,7 @@ def plan_replay(execution: Execution, task_runs: list[TaskRun], from_task_id: st
         raise ReplayError(f"task '{from_task_id}' is not in {flow.path or 'the flow'} any more "
                           f"(its tasks: {known})")
     targets = sorted((tr for tr in task_runs if tr.task_id == from_task_id),
-                     key=lambda tr: tr.start_date or _EPOCH)
+                     key=lambda tr: tr.start_date or EPOCH)
     if not targets:
         ran = ", ".join(dict.fromkeys(tr.task_id for tr in task_runs)) or "none"
         raise ReplayError(f"task '{from_task_id}' did not run in execution {execution.id} "
@@ -80,7 +80,7 @@ def plan_replay(execution: Execution, task_runs: list[TaskRun], from_task_id: st
         ancestors.append(parent)
         parent = by_id.get(parent.parent_task_run_id or "")
     ancestor_ids = {a.id for a in ancestors}
-    start = target.start_date or _EPOCH
+    start = target.start_date or EPOCH
 
     reused: dict[TaskKey, TaskRun] = {}
     for tr in task_runs:
@@ -105,7 +105,7 @@ def plan_replay(execution: Execution, task_runs: list[TaskRun], from_task_id: st
         restore[(directory_owner.task_id, tuple(directory_owner.value_path))] = target.id
     return ReplayPlan(
         original_id=execution.id, from_task_id=from_task_id, reused=reused,
-        children={k: tuple(sorted(v, key=lambda tr: tr.start_date or _EPOCH)) for k, v in children.items()},
+        children={k: tuple(sorted(v, key=lambda tr: tr.start_date or EPOCH)) for k, v in children.items()},
         restore=restore,
     )
 
@@ -120,14 +120,6 @@ def _working_directory_owner(target: TaskRun, ancestors: list[TaskRun], flow: An
             return ancestor
     return None
 
-
-def _epoch() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.min.replace(tzinfo=UTC)
-
-
-_EPOCH = _epoch()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -43,6 +44,15 @@ class InternalStorage:
     def trigger_file_uri(self, namespace: str, flow_id: str, execution_id: str, trigger_id: str, name: str) -> str:
         prefix = self.execution_prefix(namespace, flow_id, execution_id)
         return f"{SCHEME}{prefix}/trigger/{trigger_id}/{quote(name)}"
+
+    def open_execution_file(self, uri: str, namespace: str, flow_id: str,
+                            execution_ids: Iterable[str | None]) -> Path:
+        """A file of one of these executions only: what a flow's templates and tasks may read."""
+        allowed = [self.execution_prefix(namespace, flow_id, eid) + "/" for eid in set(execution_ids) if eid]
+        relative = uri[len(SCHEME):] if self.is_uri(uri) else ""
+        if not any(relative.startswith(prefix) for prefix in allowed):
+            raise StorageError(f"'{uri}' does not belong to this execution; a flow may only read its own files")
+        return self.open_existing(uri)
 
     def path_of(self, uri: str) -> Path:
         """The local path behind a URI; refuses anything that would leave the storage root."""

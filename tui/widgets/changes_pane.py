@@ -89,10 +89,6 @@ class ChangesPane(TreeAndPreview):
         return self.query_one(ChangesTree)
 
     @property
-    def preview(self) -> PreviewView:
-        return self.query_one(PreviewView)
-
-    @property
     def shown_files(self) -> list[ChangedFile]:
         """Every file listed, in order (what a user reads, for tests)."""
         return [item for record in self.records for item in files_of(record)]

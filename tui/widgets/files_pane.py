@@ -140,10 +140,6 @@ class FilesPane(TreeAndPreview):
     def file_tree(self) -> FilesTree:
         return self.query_one(FilesTree)
 
-    @property
-    def preview(self) -> PreviewView:
-        return self.query_one(PreviewView)
-
     def on_unmount(self) -> None:
         self._stop_watching()
 

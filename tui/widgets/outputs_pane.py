@@ -96,10 +96,6 @@ class OutputsPane(TreeAndPreview):
     def output_tree(self) -> OutputsTree:
         return self.query_one(OutputsTree)
 
-    @property
-    def preview(self) -> PreviewView:
-        return self.query_one(PreviewView)
-
     # -- content -------------------------------------------------------------------------------
 
     def show(self, model: ExecutionModel | None, *, force: bool = False) -> None:

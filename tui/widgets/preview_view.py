@@ -138,5 +138,9 @@ class TreeAndPreview(Horizontal):
 
     NARROW_BELOW = 90
 
+    @property
+    def preview(self) -> PreviewView:
+        return self.query_one(PreviewView)
+
     def on_resize(self) -> None:
         self.set_class(self.size.width < self.NARROW_BELOW, "-narrow")
