@@ -36,7 +36,7 @@ def main() -> None:
     validate = median_seconds([*ROOST, "validate", "sample_flows/hello.yml"], args.repeat)
     helptext = median_seconds([*ROOST, "run", "--help"], args.repeat)
     textual = median_seconds([sys.executable, "-c", "import textual.app"], args.repeat)
-    probe = subprocess.run([sys.executable, "-c", "import sys; from engine.cli import main\n"
+    probe = subprocess.run([sys.executable, "-c", "import sys; from engine.cli.main import main\n"
                             "try:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
                             "print('textual' in sys.modules, file=sys.stderr)"],
                            cwd=ROOT, capture_output=True, text=True)

@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.config import RoostConfig, RoostHome  # noqa: E402
-from engine.executor import Executor  # noqa: E402
+from engine.core.config import RoostConfig, RoostHome  # noqa: E402
+from engine.execution.executor import Executor  # noqa: E402
 from engine.flow.loader import load_flow_text  # noqa: E402
-from engine.runtime import Runtime  # noqa: E402
+from engine.execution.runtime import Runtime  # noqa: E402
 
 
 def sequential_returns(n: int) -> str:

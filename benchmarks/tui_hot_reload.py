@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tui_pty import REPO, median  # noqa: E402
 
-from engine.config import RoostHome  # noqa: E402
+from engine.core.config import RoostHome  # noqa: E402
 from engine.flow.loader import load_flow  # noqa: E402
-from tui.app import RoostApp  # noqa: E402
+from tui.app.roost_app import RoostApp  # noqa: E402
 from tui.widgets.flow_list import FlowList  # noqa: E402
 from tui.widgets.task_tree import TaskTree  # noqa: E402
 

@@ -46,7 +46,7 @@ def child(folder: Path, results: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from textual.widgets import Tree
 
-    from tui.app import RoostApp
+    from tui.app.roost_app import RoostApp
     from tui.widgets.task_tree import TaskTree
 
     class TimedApp(RoostApp):

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from engine.config import RoostConfig, RoostHome
-from engine.events import Event, LogLine
-from engine.execution import Execution, TaskRun
-from engine.executor import Executor
+from engine.core.config import RoostConfig, RoostHome
+from engine.core.events import Event, LogLine
+from engine.core.records import Execution, TaskRun
+from engine.execution.executor import Executor
 from engine.flow.loader import load_flow_text
 from engine.flow.model import Flow
-from engine.runtime import RunOptions, Runtime
+from engine.execution.runtime import RunOptions, Runtime
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _LEVEL_ORDER = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")

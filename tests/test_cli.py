@@ -148,7 +148,7 @@ def test_ctrl_c_cancels_cleanly_with_exit_130(home, tmp_path):
 
 
 def test_help_does_not_import_textual(home):
-    code = ("import sys; from engine.cli import main\n"
+    code = ("import sys; from engine.cli.main import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "main(['validate', 'sample_flows/hello.yml'])\n"
             "print('textual' in sys.modules, 'jinja2' in sys.modules)")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.durations import DurationError, format_duration, parse_duration
+from engine.core.durations import DurationError, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

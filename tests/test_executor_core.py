@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from engine.events import ExecutionChanged, PausedAtTask
-from engine.states import State
+from engine.core.events import ExecutionChanged, PausedAtTask
+from engine.core.states import State
 
 HEADER = "id: t\nnamespace: company.team\n"
 
@@ -405,7 +405,7 @@ tasks:
     type: io.kestra.plugin.core.log.Log
     message: resumed
 """)
-    from engine.executor import Executor
+    from engine.execution.executor import Executor
 
     executor = Executor(engine.runtime)
     paused = threading.Event()
@@ -442,7 +442,7 @@ tasks:
     type: io.kestra.plugin.core.log.Log
     message: x
 """)
-    from engine.executor import Executor
+    from engine.execution.executor import Executor
 
     executor = Executor(engine.runtime)
     running = threading.Event()

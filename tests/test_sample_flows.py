@@ -9,9 +9,9 @@ import shutil
 
 import pytest
 
-from engine.config import RoostConfig
+from engine.core.config import RoostConfig
 from engine.flow.loader import discover_flow_files, load_flow
-from engine.storage import InternalStorage
+from engine.store.storage import InternalStorage
 from tests.conftest import REPO_ROOT, Engine
 from tests.gitrepos import examples_repo
 
@@ -71,7 +71,7 @@ def test_seed_s3_flow_runs_with_a_trigger_payload_and_a_local_mirror(sample_engi
     sample_engine.with_config(RoostConfig(
         git_url_rewrites=(("https://github.com/kestra-io/examples", f"file://{repo}"),)))
     flow = load_flow(sample_engine.flow_dir / "s3TriggerCommands.yml")
-    from engine.executor import Executor
+    from engine.execution.executor import Executor
 
     executor = Executor(sample_engine.runtime)
     execution_id = "3HexampleTriggerExecId"
@@ -156,7 +156,7 @@ def test_parallel_fanout(sample_engine):
 
 
 def _scheduler(engine: Engine, name: str):
-    from engine.triggers.scheduler import TriggerScheduler
+    from engine.scheduling.scheduler import TriggerScheduler
 
     flow = load_flow(engine.flow_dir / name, engine.config.plugin_defaults)
     scheduler = TriggerScheduler(engine.runtime, webhook_port=0)
@@ -186,7 +186,7 @@ def test_webhook_echo_answers_a_real_request_with_its_outputs(sample_engine):
 def test_weekday_digest_fires_with_its_schedule_dates(sample_engine):
     import threading
 
-    from engine.events import ExecutionChanged, LogLine
+    from engine.core.events import ExecutionChanged, LogLine
 
     scheduler, flow = _scheduler(sample_engine, "weekday_digest.yml")
     lines: list[str] = []

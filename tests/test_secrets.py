@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 
-from engine.secrets import MASK, Masker, SecretStore
+from engine.store.secrets import MASK, Masker, SecretStore
 from tests.conftest import Engine
 
 SECRET = "s3cr3t-value"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.storage import InternalStorage, StorageError
+from engine.store.storage import InternalStorage, StorageError
 
 
 def test_task_file_uri_has_kestra_shape(tmp_path):

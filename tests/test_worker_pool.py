@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from engine.worker_pool import ElasticPool
+from engine.execution.worker_pool import ElasticPool
 
 
 def test_idle_threads_are_reused_instead_of_starting_new_ones():

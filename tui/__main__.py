@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tui.app import run_workbench
+from tui.app.roost_app import run_workbench
 
 if __name__ == "__main__":
     sys.exit(run_workbench(sys.argv[1] if len(sys.argv) > 1 else "."))

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from engine.durations import DurationError, format_duration, parse_duration
+from engine.core.durations import DurationError, format_duration, parse_duration
 
 __all__ = [
     "INPUT_TYPES",
@@ -646,8 +646,8 @@ def _to_json(value: Any) -> Any:
 def _to_yaml(value: Any) -> Any:
     if not isinstance(value, str):
         return _plain(value)
-    from engine.errors import InvalidFlowError
-    from engine.flow.yaml_source import load_yaml
+    from engine.core.errors import InvalidFlowError
+    from engine.core.yaml_source import load_yaml
 
     try:
         return _plain(load_yaml(value, "<input>"))

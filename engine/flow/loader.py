@@ -8,10 +8,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.errors import FlowError, InvalidFlowError
+from engine.core.errors import FlowError, InvalidFlowError
 from engine.flow.model import Flow, FlowOutput
 from engine.flow.task_builder import TaskBuilder
-from engine.flow.yaml_source import Position, YamlList, YamlMap, load_yaml
+from engine.core.yaml_source import Position, YamlList, YamlMap, load_yaml
 
 FLOW_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
 NAMESPACE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -211,7 +211,7 @@ class _FlowReader:
             seen.add(item["id"])
             triggers.append(item)
         if triggers:
-            from engine.triggers.validation import trigger_errors
+            from engine.flow.trigger_checks import trigger_errors
 
             self.errors.extend(trigger_errors(triggers, self.raw, self.path, self.extra_defaults))
         return triggers

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.flow.yaml_source import YamlMap
+from engine.core.yaml_source import YamlMap
 
 if TYPE_CHECKING:
     from engine.flow.inputs import InputDefinition

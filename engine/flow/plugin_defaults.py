@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.flow.yaml_source import YamlMap
+from engine.core.yaml_source import YamlMap
 
 
 def _type_matches(default_type: str, task_type: str) -> bool:

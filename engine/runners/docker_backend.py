@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import requests
 from docker import errors as docker_errors
 
-from engine.errors import TaskFailure
+from engine.core.errors import TaskFailure
 from engine.runners.docker_engine import (
     ENGINES,
     LABEL_EXECUTION,
@@ -38,7 +38,7 @@ from engine.runners.process import ProcessResult
 
 if TYPE_CHECKING:
     from engine.runners.selection import ContainerRequest, RunnerBackend, ScriptJob
-    from engine.task_context import TaskContext
+    from engine.execution.task_context import TaskContext
 
 MAX_LINE_BYTES = 1024 * 1024
 KILL_GRACE_SECONDS = 10.0

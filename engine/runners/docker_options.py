@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import TaskFailure
+from engine.core.errors import TaskFailure
 from engine.runners.docker_engine import PULL_POLICIES
 
 SUPPORTED = {"pullPolicy", "user", "entryPoint", "env", "volumes", "networkMode", "memory", "cpu",

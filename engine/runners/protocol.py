@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.durations import DurationError, parse_duration
+from engine.core.durations import DurationError, parse_duration
 
 __all__ = ["METRIC_TYPES", "Metric", "ProtocolMessage", "parse_protocol_line"]
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from engine.errors import TaskFailure
+from engine.core.errors import TaskFailure
 from engine.runners.process import ProcessResult, ProcessRunner, ProcessSpec, ProcessStartError
 
 if TYPE_CHECKING:
-    from engine.task_context import TaskContext
+    from engine.execution.task_context import TaskContext
 
 DOCKER_RUNNER_TYPES = {
     "io.kestra.plugin.scripts.runner.docker.Docker",

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from engine.flow.yaml_source import Position, YamlMap
-from engine.states import State
+from engine.core.yaml_source import Position, YamlMap
+from engine.core.states import State
 from engine.tasks.properties import Kind, prop
 
 if TYPE_CHECKING:
-    from engine.task_context import TaskContext
+    from engine.execution.task_context import TaskContext
 
 
 @dataclass

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from engine.errors import TaskFailure
-from engine.flow.yaml_source import Position
-from engine.task_context import TaskContext
+from engine.core.errors import TaskFailure
+from engine.core.yaml_source import Position
+from engine.execution.task_context import TaskContext
 from engine.tasks.base import Task
 from engine.tasks.properties import Kind, prop
 from engine.tasks.registry import register
-from engine.truth import is_truthy
+from engine.core.truth import is_truthy
 
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 

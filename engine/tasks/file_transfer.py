@@ -13,10 +13,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from engine.errors import TaskFailure
-from engine.files.java_glob import match_output_files
-from engine.files.safe_paths import UnsafePathError, safe_join
-from engine.task_context import TaskContext
+from engine.core.errors import TaskFailure
+from engine.store.files.java_glob import match_output_files
+from engine.store.files.safe_paths import UnsafePathError, safe_join
+from engine.execution.task_context import TaskContext
 
 
 def render_input_files(ctx: TaskContext, raw: Any, prop: str) -> dict[str, str]:

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from engine.errors import TaskFailure
-from engine.flow.yaml_source import Position
-from engine.states import State
-from engine.task_context import ChildGroup, TaskContext
+from engine.core.errors import TaskFailure
+from engine.core.yaml_source import Position
+from engine.core.states import State
+from engine.execution.task_context import ChildGroup, TaskContext
 from engine.tasks.base import FlowableTask, Task, TaskResult
 from engine.tasks.properties import Kind, prop
 from engine.tasks.registry import register
-from engine.truth import is_truthy
+from engine.core.truth import is_truthy
 
 
 @register

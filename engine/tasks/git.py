@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from engine.errors import TaskFailure
-from engine.files.safe_paths import UnsafePathError, safe_join
-from engine.task_context import TaskContext
+from engine.core.errors import TaskFailure
+from engine.store.files.safe_paths import UnsafePathError, safe_join
+from engine.execution.task_context import TaskContext
 from engine.tasks.base import Task
 from engine.tasks.properties import Kind, prop
 from engine.tasks.registry import register
@@ -35,7 +35,7 @@ class Clone(Task):
 
     def run(self, ctx: TaskContext) -> dict[str, Any]:
         # GitPython costs ~30 ms to import: only flows that clone pay it, never `roost validate`.
-        from engine.git_clone import CloneError, CloneRequest, clone_repository
+        from engine.store.git_clone import CloneError, CloneRequest, clone_repository
 
         base = ctx.working_dir or ctx.create_working_directory()
         relative = ctx.render_optional_str(self.directory, "directory")

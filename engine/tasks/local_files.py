@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from engine.errors import TaskFailure
-from engine.task_context import TaskContext
+from engine.core.errors import TaskFailure
+from engine.execution.task_context import TaskContext
 from engine.tasks.base import Task
 from engine.tasks.file_transfer import (
     capture_output_files,

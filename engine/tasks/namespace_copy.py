@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from engine.errors import TaskFailure
-from engine.files.namespace_filter import NamespaceFileFilter, list_namespace_files
-from engine.files.safe_paths import UnsafePathError, safe_join
-from engine.namespace_files import namespace_dir
-from engine.task_context import TaskContext
+from engine.core.errors import TaskFailure
+from engine.store.files.namespace_filter import NamespaceFileFilter, list_namespace_files
+from engine.store.files.safe_paths import UnsafePathError, safe_join
+from engine.store.namespace_files import namespace_dir
+from engine.execution.task_context import TaskContext
 
 IF_EXISTS = ("OVERWRITE", "FAIL", "WARN", "IGNORE")
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from engine.errors import TaskFailure
-from engine.ids import new_id
+from engine.core.errors import TaskFailure
+from engine.core.ids import new_id
 from engine.runners.protocol import parse_protocol_line
 from engine.runners.selection import ScriptJob, select_runner
-from engine.task_context import TaskContext
+from engine.execution.task_context import TaskContext
 from engine.tasks.base import Task
 from engine.tasks.file_transfer import (
     capture_output_files,

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.durations import DurationError, parse_duration
-from engine.errors import TaskFailure
-from engine.files.java_glob import match_output_files
-from engine.task_context import TaskContext
+from engine.core.durations import DurationError, parse_duration
+from engine.core.errors import TaskFailure
+from engine.store.files.java_glob import match_output_files
+from engine.execution.task_context import TaskContext
 
 
 def _cache_paths(ctx: TaskContext) -> tuple[Path, Path]:

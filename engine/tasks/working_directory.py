@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from engine.errors import TaskFailure
-from engine.events import WorkingDirectoryChanged
-from engine.flow.yaml_source import Position
-from engine.states import State
-from engine.task_context import TaskContext
+from engine.core.errors import TaskFailure
+from engine.core.events import WorkingDirectoryChanged
+from engine.core.yaml_source import Position
+from engine.core.states import State
+from engine.execution.task_context import TaskContext
 from engine.tasks.base import FlowableTask, Task, TaskResult
 from engine.tasks.file_transfer import (
     capture_output_files,

@@ -17,12 +17,12 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from engine.ids import new_id
+from engine.core.ids import new_id
 from engine.triggers.properties import Prop, Report, TriggerError, as_duration
 
 if TYPE_CHECKING:
     from engine.flow.model import Flow
-    from engine.runtime import Runtime
+    from engine.execution.runtime import Runtime
     from engine.triggers.state import TriggerState
 
 POLLING, SCHEDULE, WEBHOOK = "polling", "schedule", "webhook"
@@ -101,7 +101,7 @@ class TriggerServices:
         self._runtime = runtime
 
     def secret(self, name: str) -> str:
-        from engine.secrets import SecretError
+        from engine.store.secrets import SecretError
         from engine.template import TemplateError
 
         try:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.execution import iso
+from engine.core.records import iso
 from engine.triggers.base import POLLING, Trigger, TriggerContext, TriggerFiring
 from engine.triggers.properties import (
     Prop,

@@ -13,8 +13,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from engine.errors import UsageError
-from engine.storage import InternalStorage, StorageError
+from engine.core.errors import UsageError
+from engine.store.storage import InternalStorage, StorageError
 
 DEFAULT_TRIGGER_ID = "trigger"
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.durations import DurationError, parse_duration
+from engine.core.durations import DurationError, parse_duration
 
 
 class TriggerError(Exception):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.execution import iso
+from engine.core.records import iso
 from engine.triggers.base import POLLING, Trigger, TriggerContext, TriggerFiring
 from engine.triggers.properties import (
     Prop,

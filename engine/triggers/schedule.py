@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from engine.ids import new_id
+from engine.core.ids import new_id
 from engine.triggers.base import SCHEDULE, Trigger, TriggerFiring
 from engine.triggers.cron import CronError, CronSchedule, normalise
 from engine.triggers.properties import Prop, Report, TriggerError, as_duration, as_enum

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from engine.execution import iso, parse_iso, utcnow
+from engine.core.records import iso, parse_iso, utcnow
 
 if TYPE_CHECKING:
-    from engine.history import History
+    from engine.store.history import History
 
 ON_VALUES = ("CREATE", "UPDATE", "CREATE_OR_UPDATE")
 KEY_PREFIX = "trigger-state:"

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from engine.debugger import DebugCommand, PauseInspection
-from engine.events import Event, PausedAtTask
-from engine.executor import ExecutionHandle, Executor
-from engine.runtime import RunOptions
+from engine.core.debug import DebugCommand, PauseInspection
+from engine.core.events import Event, PausedAtTask
+from engine.execution.executor import ExecutionHandle, Executor
+from engine.execution.runtime import RunOptions
 from tests.conftest import Engine, RunResult
 
 

@@ -7,9 +7,9 @@ import os
 import time
 from pathlib import Path
 
-from engine.debugger import DebugCommand
-from engine.expression_eval import EvaluationError, evaluate_finished
-from engine.states import State
+from engine.core.debug import DebugCommand
+from engine.execution.expression_eval import EvaluationError, evaluate_finished
+from engine.core.states import State
 from tests.conftest import Engine, leftover_processes
 
 THREE = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from engine.debugger import DebugCommand
+from engine.core.debug import DebugCommand
 from engine.flow.loader import load_flow_text
 from tests.conftest import Engine
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli_debug import parse_line
+from engine.cli.debug_prompt import parse_line
 from tests.conftest import REPO_ROOT, require_in_ci
 
 FLOW = """\

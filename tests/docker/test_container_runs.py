@@ -6,9 +6,9 @@ import os
 import time
 from pathlib import Path
 
-from engine.events import LogLine, MetricRecorded
-from engine.runtime import RunOptions
-from engine.storage import InternalStorage
+from engine.core.events import LogLine, MetricRecorded
+from engine.execution.runtime import RunOptions
+from engine.store.storage import InternalStorage
 
 HEADER = "id: dk\nnamespace: company.team\n"
 DOCKER = RunOptions(runner="docker")
@@ -165,7 +165,7 @@ tasks:
 
 
 def test_cancel_kills_and_removes_the_container(engine, docker):
-    from engine.executor import Executor
+    from engine.execution.executor import Executor
 
     flow = engine.load(HEADER + """
 tasks:

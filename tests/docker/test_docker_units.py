@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import TaskFailure
+from engine.core.errors import TaskFailure
 from engine.runners.docker_backend import LineSplitter, pump_lines
 from engine.runners.docker_engine import DEFAULT_HOST, engine_url
 from engine.runners.docker_options import container_settings, parse_size

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from engine.config import RoostConfig
+from engine.core.config import RoostConfig
 from engine.flow.loader import load_flow
-from engine.runtime import RunOptions
+from engine.execution.runtime import RunOptions
 from tests.conftest import REPO_ROOT
 
 HEADER = "id: choice\nnamespace: company.team\n"

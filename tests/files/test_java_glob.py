@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.files.java_glob import GlobPatternError, glob_to_regex, match_output_files
+from engine.store.files.java_glob import GlobPatternError, glob_to_regex, match_output_files
 
 TREE = [
     "a.csv", "b.txt", ".hidden.csv", "report,final.txt", "odd*name.txt", "oddXname.txt",

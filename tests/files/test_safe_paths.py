@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from engine.files.safe_paths import UnsafePathError, safe_join
+from engine.store.files.safe_paths import UnsafePathError, safe_join
 
 
 @pytest.mark.parametrize(("name", "expected"), [

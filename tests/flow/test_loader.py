@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from engine.errors import InvalidFlowError
+from engine.core.errors import InvalidFlowError
 from engine.flow.loader import load_flow_text
 
 

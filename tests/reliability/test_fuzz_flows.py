@@ -19,13 +19,13 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine.config import RoostConfig, RoostHome
-from engine.errors import FlowError, InvalidFlowError
-from engine.events import LogLine
-from engine.executor import Executor
+from engine.core.config import RoostConfig, RoostHome
+from engine.core.errors import FlowError, InvalidFlowError
+from engine.core.events import LogLine
+from engine.execution.executor import Executor
 from engine.flow.loader import MAX_TASK_DEPTH, load_flow_text
 from engine.flow.model import Flow
-from engine.runtime import RunOptions, Runtime
+from engine.execution.runtime import RunOptions, Runtime
 from engine.tasks import registry
 from engine.tasks.properties import Kind, property_specs
 from tests.conftest import REPO_ROOT

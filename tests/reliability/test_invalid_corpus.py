@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InvalidFlowError
+from engine.core.errors import InvalidFlowError
 from engine.flow.loader import load_flow
 from tests.conftest import REPO_ROOT
 from tests.reliability import cases

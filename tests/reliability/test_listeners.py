@@ -87,7 +87,7 @@ def test_serve_offers_no_silent_way_to_listen_elsewhere(home):
 
 @LISTEN
 def test_webhook_server_listens_on_loopback_by_default():
-    webhook_server = pytest.importorskip("engine.triggers.webhook_server")
+    webhook_server = pytest.importorskip("engine.scheduling.webhook_server")
     server = webhook_server.WebhookServer(lambda *args: webhook_server.not_found("test"), port=0).start()
     try:
         assert server.host == "127.0.0.1"

@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from engine.secrets import MASK
+from engine.store.secrets import MASK
 from tests.reliability.conftest import roost
 
 SECRETS = pytest.mark.reliability("Security: secret masking",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.file_diff import is_probably_text, text_diff
+from engine.workdir.file_diff import is_probably_text, text_diff
 
 
 @pytest.mark.parametrize(("data", "expected"), [

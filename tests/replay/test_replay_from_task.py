@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import RoostConfig
-from engine.events import TaskFilesChanged
-from engine.executor import Executor
+from engine.core.config import RoostConfig
+from engine.core.events import TaskFilesChanged
+from engine.execution.executor import Executor
 from engine.flow.loader import load_flow
-from engine.replay import ReplayError, prepare_replay
-from engine.runtime import RunOptions
+from engine.execution.replay import ReplayError, prepare_replay
+from engine.execution.runtime import RunOptions
 from tests.conftest import REPO_ROOT, Engine, RunResult
 
 FLOW = """

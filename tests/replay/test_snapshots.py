@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import snapshots as snapshots_module
-from engine.snapshots import ExecutionSnapshots, SnapshotError, prune_snapshots
-from engine.workdir_manifest import SMALL_FILE_BYTES, Manifest, scan
+from engine.workdir import snapshots as snapshots_module
+from engine.workdir.snapshots import ExecutionSnapshots, SnapshotError, prune_snapshots
+from engine.workdir.manifest import SMALL_FILE_BYTES, Manifest, scan
 
 MiB = 1 << 20
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.debugger import DebugCommand
-from engine.events import TaskFilesChanged
-from engine.snapshots import ExecutionSnapshots
-from engine.workdir_tracking import after_name
+from engine.core.debug import DebugCommand
+from engine.core.events import TaskFilesChanged
+from engine.workdir.snapshots import ExecutionSnapshots
+from engine.workdir.tracking import after_name
 from tests.conftest import Engine
 from tests.debugging.conftest import start
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import workdir_manifest
-from engine.workdir_manifest import (
+from engine.workdir import manifest as workdir_manifest
+from engine.workdir.manifest import (
     SMALL_FILE_BYTES,
     ChangeKind,
     ChangeSet,

@@ -1,4 +1,4 @@
-"""engine.git_clone on real repositories: file://, a real `git daemon`, and HTTP with basic auth."""
+"""engine.store.git_clone on real repositories: file://, a real `git daemon`, and HTTP with basic auth."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from engine.git_clone import CloneError, CloneRequest, clone_repository, mask_secrets, rewrite_url
+from engine.store.git_clone import CloneError, CloneRequest, clone_repository, mask_secrets, rewrite_url
 from tests.gitrepos import basic_auth_git_http, free_port, git, history_repo, silent_server
 
 TRANSPORTS = ["file", "daemon"]

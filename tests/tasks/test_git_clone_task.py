@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.config import RoostConfig
+from engine.core.config import RoostConfig
 from tests.gitrepos import examples_repo
 
 HEADER = "id: gc\nnamespace: company.team\n"

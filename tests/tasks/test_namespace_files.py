@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.runtime import RunOptions
+from engine.execution.runtime import RunOptions
 
 HEADER = "id: nsf\nnamespace: company.team\n"
 

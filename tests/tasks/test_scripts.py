@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from engine.events import LogLine, MetricRecorded
-from engine.states import State
+from engine.core.events import LogLine, MetricRecorded
+from engine.core.states import State
 
 HEADER = "id: sc\nnamespace: company.team\n"
 
@@ -45,7 +45,7 @@ tasks:
     type: io.kestra.plugin.scripts.shell.Commands
     commands: ["echo first", "sleep 1.5", "echo second"]
 """)
-    from engine.executor import Executor
+    from engine.execution.executor import Executor
 
     executor = Executor(engine.runtime)
     arrivals: dict[str, float] = {}
@@ -163,7 +163,7 @@ tasks:
 
 
 def test_docker_request_falls_back_to_process_runner_with_one_notice(engine):
-    from engine.runtime import RunOptions
+    from engine.execution.runtime import RunOptions
 
     engine.runtime.environ["DOCKER_HOST"] = "unix:///nonexistent/roost-no-docker.sock"  # no engine here
     result = engine.run(HEADER + """

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.errors import InvalidFlowError
-from engine.states import State
-from engine.storage import InternalStorage
+from engine.core.errors import InvalidFlowError
+from engine.core.states import State
+from engine.store.storage import InternalStorage
 
 HEADER = "id: wd\nnamespace: company.team\n"
 
@@ -242,7 +242,7 @@ tasks:
 
 
 def test_clean_and_keep_workdir_options(engine):
-    from engine.runtime import RunOptions
+    from engine.execution.runtime import RunOptions
 
     flow = HEADER + """
 tasks:

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from engine.config import RoostConfig
-from engine.events import Event, ExecutionChanged
-from engine.execution import Execution
+from engine.core.config import RoostConfig
+from engine.core.events import Event, ExecutionChanged
+from engine.core.records import Execution
 from engine.flow.model import Flow
-from engine.runtime import RunOptions
+from engine.execution.runtime import RunOptions
 from engine.triggers.base import TriggerKey
-from engine.triggers.events import TriggerEvent, TriggerLog
-from engine.triggers.scheduler import TriggerScheduler
+from engine.scheduling.events import TriggerEvent, TriggerLog
+from engine.scheduling.scheduler import TriggerScheduler
 from tests.conftest import Engine
 
 ACCESS_KEY, SECRET_KEY, REGION = "AKIAROOSTTESTKEY", "roost-test-secret-key-0123456789", "us-east-1"

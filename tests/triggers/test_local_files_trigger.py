@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from engine.storage import InternalStorage
+from engine.store.storage import InternalStorage
 
 
 def local_flow(folder, extra: str = "", interval: str = "PT1H") -> str:

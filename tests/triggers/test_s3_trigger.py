@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from engine.config import RoostConfig
-from engine.storage import InternalStorage
+from engine.core.config import RoostConfig
+from engine.store.storage import InternalStorage
 from tests.triggers.conftest import ACCESS_KEY, SECRET_KEY, keys
 
 FLOW = """

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.execution import parse_iso, utcnow
+from engine.core.records import parse_iso, utcnow
 from engine.triggers.schedule import ScheduleTrigger
 
 EVERY_SECOND = """

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from engine.triggers.events import TriggerStatusChanged
+from engine.scheduling.events import TriggerStatusChanged
 from engine.triggers.properties import TriggerError
 from tests.triggers.conftest import Harness
 

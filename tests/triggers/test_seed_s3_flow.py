@@ -15,9 +15,9 @@ import shutil
 import subprocess
 import sys
 
-from engine.config import RoostConfig
+from engine.core.config import RoostConfig
 from engine.flow.loader import load_flow
-from engine.storage import InternalStorage
+from engine.store.storage import InternalStorage
 from tests.conftest import REPO_ROOT, Engine
 from tests.gitrepos import examples_repo
 from tests.triggers.conftest import Harness, keys, secret_environ

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from engine.errors import InvalidFlowError
+from engine.core.errors import InvalidFlowError
 from engine.flow.loader import load_flow_text
 from tests.conftest import REPO_ROOT
 
@@ -147,7 +147,7 @@ def test_webhook_key_and_schedule_time_zone():
 def test_roost_validate_reports_trigger_errors_without_loading_trigger_libraries(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text(HEAD + '  - id: s\n    type: io.kestra.plugin.core.trigger.Schedule\n    cron: "99 * * * *"\n')
-    code = ("import sys\nfrom engine.cli import main\n"
+    code = ("import sys\nfrom engine.cli.main import main\n"
             f"status = main(['validate', {str(bad)!r}, {str(REPO_ROOT / 'sample_flows')!r}])\n"
             "heavy = sorted(m for m in ('boto3', 'botocore', 'croniter', 'watchfiles') if m in sys.modules)\n"
             "print(status, heavy)\n")

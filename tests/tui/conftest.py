@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from engine.config import RoostHome
-from tui.app import RoostApp
+from engine.core.config import RoostHome
+from tui.app.roost_app import RoostApp
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 

@@ -9,7 +9,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
-from tui.app import RoostApp
+from tui.app.roost_app import RoostApp
 from tui.screens.inputs_form import InputField, InputsScreen
 from tui.widgets.flow_list import FlowList
 from tui.widgets.history_pane import HistoryPane

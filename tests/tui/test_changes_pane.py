@@ -11,8 +11,8 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
-from tui.app import RoostApp
-from tui.previews import MessagePreview, TextPreview
+from tui.app.roost_app import RoostApp
+from tui.models.previews import MessagePreview, TextPreview
 from tui.screens.main import DetailTabs
 from tui.widgets.changes_pane import ChangesPane
 from tui.widgets.task_tree import TaskTree

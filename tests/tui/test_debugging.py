@@ -16,12 +16,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from engine.execution import TaskRun
-from engine.executor import ExecutionHandle
+from engine.core.records import TaskRun
+from engine.execution.executor import ExecutionHandle
 from tests.tui.conftest import Workbench, screen_text, select_flow, wait_until
 from tests.tui.test_snapshots import SIZE, _quiet, _select, frozen  # noqa: F401
-from tui.app import RoostApp
-from tui.debug_control import paused_hint
+from tui.app.roost_app import RoostApp
+from tui.app.debug_control import paused_hint
 from tui.screens.evaluate import EvaluateScreen
 from tui.screens.main import DetailTabs
 from tui.widgets.debug_pane import DebugPane

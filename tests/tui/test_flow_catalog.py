@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui.flow_catalog import FlowCatalog, ReloadKind, is_flow_file
+from tui.models.flow_catalog import FlowCatalog, ReloadKind, is_flow_file
 
 GOOD = "id: a\nnamespace: t.ns\ntasks:\n  - id: x\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
 

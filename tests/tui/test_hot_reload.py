@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
-from tui.app import RoostApp
+from tui.app.roost_app import RoostApp
 from tui.widgets.banner import ErrorBanner
 from tui.widgets.source_pane import SourcePane
 from tui.widgets.task_tree import TaskTree

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import tui.widgets.log_store as log_store_module
-from tui.widgets.log_store import LogEntry, LogStore
+import tui.models.log_store as log_store_module
+from tui.models.log_store import LogEntry, LogStore
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 LEVELS = ("INFO", "INFO", "DEBUG", "WARN", "ERROR", "TRACE")
@@ -246,7 +246,7 @@ def test_a_million_lines_fit_in_well_under_60_mb_and_append_quickly() -> None:
 
 
 def test_entries_convert_from_engine_log_lines(store: LogStore) -> None:
-    from engine.events import LogLine
+    from engine.core.events import LogLine
 
     line = LogLine("exec-1", "tr-1", "hello_task", "WARN", "careful", T0)
     store.append(LogEntry.from_log_line(line))

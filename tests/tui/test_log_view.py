@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 from textual.selection import Selection
 from textual.widgets import Input
 
-from tui.widgets.log_store import LogEntry, LogStore
+from tui.models.log_store import LogEntry, LogStore
 from tui.widgets.log_view import LogView, display_text, level_letter
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)

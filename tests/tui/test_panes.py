@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
-from tui.app import RoostApp
+from tui.app.roost_app import RoostApp
 from tui.screens.artifact import ArtifactScreen, SaveArtifactScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import DetailTabs

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tui.artifacts import Artifact, ArtifactError, external_command, save_artifact
-from tui.previews import (
+from tui.models.artifacts import Artifact, ArtifactError, external_command, save_artifact
+from tui.models.previews import (
     HEAD_BYTES,
     PARQUET_HINT,
     BinaryPreview,

@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 
 from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
 from tests.tui.test_changes_pane import CHANGE_FLOWS, cursor_on
-from tui.app import RoostApp
-from tui.run_model import ExecutionModel
+from tui.app.roost_app import RoostApp
+from tui.models.run_model import ExecutionModel
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 

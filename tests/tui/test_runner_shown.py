@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 
 from tests.conftest import require_in_ci
 from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow
-from tui.app import RoostApp
+from tui.app.roost_app import RoostApp
 from tui.widgets.outputs_pane import OutputsPane
 
 BOXED = """id: boxed

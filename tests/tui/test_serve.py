@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.tui.conftest import FLOWS
-from tui.serve import HOST, serve_command
+from tui.app.serve import HOST, serve_command
 
 ROOST = Path(sys.executable).parent / "roost"
 _ANSI = re.compile(rb"\x1b\[[0-9;?$]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")

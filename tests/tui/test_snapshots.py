@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from engine.config import RoostHome
+from engine.core.config import RoostHome
 from tests.tui.conftest import FLOWS, screen_text, wait_until
-from tui.app import RoostApp
+from tui.app.roost_app import RoostApp
 from tui.screens.inputs_form import InputsScreen
 from tui.widgets.flow_list import FlowList
 from tui.widgets.log_view import LogView
@@ -45,10 +45,10 @@ def frozen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RoostApp
     def fixed_id() -> str:
         return f"id{next(counter):020d}"
 
-    for target in ("engine.executor.new_id", "engine.tasks.scripts.new_id"):
+    for target in ("engine.execution.executor.new_id", "engine.tasks.scripts.new_id"):
         monkeypatch.setattr(target, fixed_id)
-    for target in ("engine.executor.utcnow", "engine.execution.utcnow",
-                   "engine.task_context.utcnow", "tui.formatting.now"):
+    for target in ("engine.execution.executor.utcnow", "engine.core.records.utcnow",
+                   "engine.execution.task_context.utcnow", "tui.models.formatting.now"):
         monkeypatch.setattr(target, lambda: FIXED)
     monkeypatch.setattr(RoostApp, "_frame", lambda self: 0)
     environ = dict(os.environ)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from engine.execution import TaskRun
+from engine.core.records import TaskRun
 from engine.flow.loader import load_flow_text
-from engine.states import State
-from tui.task_nodes import TaskNode, build_task_nodes, short_type
+from engine.core.states import State
+from tui.models.task_nodes import TaskNode, build_task_nodes, short_type
 
 FLOW = textwrap.dedent("""
     id: nodes

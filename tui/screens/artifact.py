@@ -13,9 +13,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Static
 
-from tui.artifacts import Artifact, ArtifactError, save_artifact
-from tui.formatting import format_size
-from tui.previews import build_preview
+from tui.models.artifacts import Artifact, ArtifactError, save_artifact
+from tui.models.formatting import format_size
+from tui.models.previews import build_preview
 from tui.widgets.preview_view import PreviewView
 
 __all__ = ["ArtifactScreen", "SaveArtifactScreen"]

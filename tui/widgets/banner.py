@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from engine.errors import FlowError
+    from engine.core.errors import FlowError
 
 __all__ = ["ErrorBanner"]
 

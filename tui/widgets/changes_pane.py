@@ -18,14 +18,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static, Tree
 
-from engine.workdir_manifest import ChangeKind
-from tui.change_previews import ChangedFile, change_preview, change_sizes, files_of
-from tui.previews import Preview
+from engine.workdir.manifest import ChangeKind
+from tui.models.change_previews import ChangedFile, change_preview, change_sizes, files_of
+from tui.models.previews import Preview
 from tui.widgets.keys import VIM_CURSOR
 from tui.widgets.preview_view import PreviewView, TreeAndPreview
 
 if TYPE_CHECKING:
-    from engine.events import TaskFilesChanged
+    from engine.core.events import TaskFilesChanged
 
 __all__ = ["KIND_MARKS", "ChangesPane", "ChangesTree", "change_label"]
 

@@ -3,7 +3,7 @@
 While paused: a header (task, type, why it stopped), the task's YAML beside its rendered
 properties (property errors in red), and a browsable tree of the variables in scope. When
 not paused: how to debug (keys) and the evaluation history, which stays visible either way.
-Everything shown comes already masked from the engine (:class:`~engine.debugger.PauseInspection`).
+Everything shown comes already masked from the engine (:class:`~engine.core.debug.PauseInspection`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tui.widgets.keys import VIM_CURSOR
 from tui.widgets.source_pane import SYNTAX_THEME
 
 if TYPE_CHECKING:
-    from engine.debugger import PauseInspection
+    from engine.core.debug import PauseInspection
 
 __all__ = ["DebugPane", "Evaluation", "VariablesTree", "value_label"]
 

@@ -22,9 +22,9 @@ from textual.message import Message
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from tui.artifacts import Artifact
-from tui.formatting import format_size
-from tui.previews import build_preview
+from tui.models.artifacts import Artifact
+from tui.models.formatting import format_size
+from tui.models.previews import build_preview
 from tui.widgets.keys import VIM_CURSOR
 from tui.widgets.preview_view import PreviewView, TreeAndPreview
 

@@ -11,8 +11,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from tui.flow_catalog import FlowEntry
-from tui.formatting import STATE_STYLES, STATE_SYMBOLS
+from tui.models.flow_catalog import FlowEntry
+from tui.models.formatting import STATE_STYLES, STATE_SYMBOLS
 from tui.widgets.keys import VIM_CURSOR
 
 __all__ = ["FlowList"]

@@ -9,11 +9,11 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from tui.formatting import format_duration, format_time, state_text
+from tui.models.formatting import format_duration, format_time, state_text
 from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
-    from engine.execution import Execution
+    from engine.core.records import Execution
 
 __all__ = ["HistoryPane"]
 

@@ -1,7 +1,7 @@
 """A log viewer that stays responsive with a million lines.
 
 ``LogView`` is a Line API widget (``ScrollView`` + ``render_line``, like Textualize/toolong):
-the text lives in a :class:`~tui.widgets.log_store.LogStore` spool file and only the rows on
+the text lives in a :class:`~tui.models.log_store.LogStore` spool file and only the rows on
 screen are read (one ``pread`` per contiguous run), turned into ``Strip`` objects and kept in a
 small LRU cache. Appending a batch costs a spool write plus O(batch) bookkeeping, and at most one
 repaint, whatever the log size, where RichLog re-renders and keeps every line in memory.
@@ -43,7 +43,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widgets import Input
 
-from tui.widgets.log_store import (
+from tui.models.log_store import (
     LEVELS,
     LogEntry,
     LogFilterView,

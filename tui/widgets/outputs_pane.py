@@ -22,14 +22,14 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui.artifacts import Artifact
-from tui.formatting import format_size, state_text
-from tui.previews import build_preview
+from tui.models.artifacts import Artifact
+from tui.models.formatting import format_size, state_text
+from tui.models.previews import build_preview
 from tui.widgets.keys import VIM_CURSOR
 from tui.widgets.preview_view import PreviewView, TreeAndPreview
 
 if TYPE_CHECKING:
-    from tui.run_model import ExecutionModel
+    from tui.models.run_model import ExecutionModel
 
 __all__ = ["OutputItem", "OutputsPane", "OutputsTree"]
 
@@ -261,7 +261,7 @@ class OutputsPane(TreeAndPreview):
             path = self.resolve(uri)
             preview = build_preview(path, name)
         except Exception as exc:
-            from tui.previews import MessagePreview
+            from tui.models.previews import MessagePreview
 
             preview = MessagePreview(f"cannot open {uri}: {exc}", "error")
         self.app.call_from_thread(self.preview.show, preview, name)

@@ -1,4 +1,4 @@
-"""Renders a :mod:`tui.previews` preview: a table, a JSON tree, highlighted text, a description."""
+"""Renders a :mod:`tui.models.previews` preview: a table, a JSON tree, highlighted text, a description."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Static, Tree
 
-from tui.formatting import format_size
-from tui.previews import (
+from tui.models.formatting import format_size
+from tui.models.previews import (
     BinaryPreview,
     ImagePreview,
     JsonPreview,

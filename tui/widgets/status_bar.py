@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from rich.text import Text
 from textual.widget import Widget
 
-from tui.formatting import format_duration, state_text
+from tui.models.formatting import format_duration, state_text
 
 __all__ = ["StatusBar", "StatusInfo"]
 

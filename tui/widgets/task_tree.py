@@ -1,6 +1,6 @@
 """The selected flow's tasks with their live state: symbol and colour, duration, attempt.
 
-Updates reconcile nodes by key (see :mod:`tui.task_nodes`), so expansion and the cursor survive
+Updates reconcile nodes by key (see :mod:`tui.models.task_nodes`), so expansion and the cursor survive
 live updates and hot reloads; only labels that changed are repainted.
 """
 
@@ -15,13 +15,13 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui import formatting
-from tui.formatting import STATE_STYLES, format_duration, state_text
-from tui.task_nodes import NodeKey, TaskNode, build_task_nodes, run_duration
+from tui.models import formatting
+from tui.models.formatting import STATE_STYLES, format_duration, state_text
+from tui.models.task_nodes import NodeKey, TaskNode, build_task_nodes, run_duration
 from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
-    from engine.execution import Execution, TaskRun
+    from engine.core.records import Execution, TaskRun
     from engine.flow.model import Flow
 
 __all__ = ["TaskTree", "TreeItem"]

@@ -13,12 +13,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from tui.formatting import format_time
+from tui.models.formatting import format_time
 from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
     from engine.triggers.base import TriggerKey
-    from engine.triggers.events import TriggerStatus
+    from engine.scheduling.events import TriggerStatus
 
 __all__ = ["TriggerRow", "TriggerTable", "TriggersPane"]
 

@@ -1,0 +1,205 @@
+"""YAML loading that remembers where every key and value came from.
+
+Kestra reads YAML with Jackson: `on`, `yes`, `no` stay strings and dates stay
+strings. PyYAML's default YAML 1.1 resolvers would turn the S3 trigger's
+`on: CREATE` key into `True`, so only YAML 1.2 core booleans are resolved here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from engine.core.errors import FlowError, InvalidFlowError
+
+
+@dataclass(frozen=True)
+class Position:
+    """A 1-based line and column in a flow file."""
+
+    line: int
+    column: int
+
+
+class YamlMap(dict[str, Any]):
+    """A mapping from YAML that knows the position of itself, its keys and its values."""
+
+    position: Position
+    key_positions: dict[str, Position]
+    value_positions: dict[str, Position]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.position = Position(1, 1)
+        self.key_positions = {}
+        self.value_positions = {}
+
+    def position_of(self, key: str) -> Position:
+        """Where the value of `key` starts, else the key, else the mapping itself."""
+        return self.value_positions.get(key) or self.key_positions.get(key) or self.position
+
+    def key_position(self, key: str) -> Position:
+        return self.key_positions.get(key) or self.position
+
+
+class YamlList(list[Any]):
+    """A sequence from YAML that knows the position of itself and of each item."""
+
+    position: Position
+    item_positions: list[Position]
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.position = Position(1, 1)
+        self.item_positions = []
+
+    def position_of(self, index: int) -> Position:
+        if 0 <= index < len(self.item_positions):
+            return self.item_positions[index]
+        return self.position
+
+
+def _mark(node: yaml.Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.2 core-schema scalars: true/false only, no sexagesimal, no timestamps."""
+
+
+_Resolver.yaml_implicit_resolvers = {}
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, position: Position) -> None:
+        super().__init__(key)
+        self.key = key
+        self.position = position
+
+
+class _PositionLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    yaml.constructor.SafeConstructor,
+    _Resolver,
+):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+    def construct_positioned_map(self, node: yaml.MappingNode) -> YamlMap:
+        result = YamlMap()
+        result.position = _mark(node)
+        self.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                key = "true" if key is True else "false" if key is False else str(key)
+            if key in result:
+                raise _DuplicateKey(key, _mark(key_node))
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_positions[key] = _mark(key_node)
+            result.value_positions[key] = _mark(value_node)
+        return result
+
+    def construct_positioned_list(self, node: yaml.SequenceNode) -> YamlList:
+        result = YamlList()
+        result.position = _mark(node)
+        for item in node.value:
+            result.append(self.construct_object(item, deep=True))
+            result.item_positions.append(_mark(item))
+        return result
+
+
+_PositionLoader.add_constructor(
+    "tag:yaml.org,2002:map", _PositionLoader.construct_positioned_map  # type: ignore[type-var]
+)
+_PositionLoader.add_constructor(
+    "tag:yaml.org,2002:seq", _PositionLoader.construct_positioned_list  # type: ignore[type-var]
+)
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """Parse YAML text; syntax errors become an InvalidFlowError at the offending line."""
+    try:
+        loader = _PositionLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character (NUL, ESC...) in the text
+        raise InvalidFlowError([_reader_error(path, text, exc)]) from None
+    try:
+        return loader.get_single_data()
+    except _DuplicateKey as dup:
+        raise InvalidFlowError(
+            [FlowError(path, dup.position.line, dup.position.column,
+                       f"duplicate key '{dup.key}': each key may appear once in a mapping")]
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise InvalidFlowError(
+            [FlowError(path, line, column, f"YAML syntax error: {_syntax_problem(exc)}")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InvalidFlowError([FlowError(path, 1, 1, f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise InvalidFlowError(
+            [FlowError(path, 1, 1, "YAML is nested too deeply to load")]
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def _reader_error(path: str, text: str, exc: yaml.reader.ReaderError) -> FlowError:
+    before = text[:exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return FlowError(path, line, column,
+                     f"YAML syntax error: the control character U+{code:04X} is not allowed in YAML")
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem and context as one sentence, with a hint for the usual mistakes."""
+    problem = exc.problem or exc.context or "invalid YAML"
+    if problem.startswith("but ") and exc.context:  # "expected X" + "but found Y"
+        return f"{exc.context}, {problem}"
+    if problem.startswith("could not determine a constructor for the tag"):
+        tag = problem.rsplit(" ", 1)[-1].replace("tag:yaml.org,2002:", "!!")
+        return f"the tag {tag} is not supported: a flow is plain YAML (maps, lists, text, numbers)"
+    if "recursive node" in problem:
+        return "an alias (*name) is used inside the very node its anchor (&name) marks"
+    text = problem + (f" ({exc.context})" if exc.context and exc.problem else "")
+    start, end = exc.context_mark, exc.problem_mark
+    if start is not None and end is not None and exc.problem and start.line != end.line:
+        text += f"; it starts at line {start.line + 1}, column {start.column + 1}"
+    if "'\\t'" in problem:
+        text += "; indent with spaces, YAML does not allow tabs there"
+    return text

@@ -1,0 +1,74 @@
+"""What an executor needs from the outside world, passed in rather than global."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.core.config import RoostConfig, RoostHome
+from engine.store.secrets import Masker, SecretStore
+from engine.store.storage import InternalStorage
+
+if TYPE_CHECKING:
+    from engine.store.history import History
+    from engine.execution.replay import ReplayPlan
+    from engine.template import TemplateEngine
+
+
+@dataclass
+class RunOptions:
+    """Per-run switches from the CLI or the workbench."""
+
+    runner: str | None = None            # auto | process | docker; None: roost.toml's choice
+    keep_workdir: bool | None = None     # None: keep the last run's directory per flow
+    namespace_dirs: dict[str, Path] = field(default_factory=dict)
+    breakpoints: frozenset[str] = frozenset()
+    step: bool = False
+    replay: ReplayPlan | None = None     # set by `roost replay`: what to reuse and restore
+
+
+@dataclass
+class Runtime:
+    """Storage, history, secrets, templates and settings shared by the executions of one process."""
+
+    home: RoostHome
+    config: RoostConfig
+    storage: InternalStorage
+    history: History | None
+    masker: Masker
+    secrets: SecretStore
+    environ: Mapping[str, str]
+    _templates: Any = None
+
+    @classmethod
+    def create(cls, home: RoostHome, config: RoostConfig, *, history: bool = True,
+               environ: Mapping[str, str] | None = None) -> Runtime:
+        home.ensure()
+        masker = Masker()
+        env = dict(os.environ if environ is None else environ)
+        history_store = None
+        if history:
+            from engine.store.history import History
+
+            history_store = History(home.history_db, masker)
+        return cls(
+            home=home, config=config, storage=InternalStorage(home.storage),
+            history=history_store, masker=masker,
+            secrets=SecretStore(masker, env, config.secrets_file), environ=env,
+        )
+
+    @property
+    def templates(self) -> TemplateEngine:
+        """Created on first use so that `roost validate` never pays for Jinja."""
+        if self._templates is None:
+            from engine.template import TemplateEngine
+
+            self._templates = TemplateEngine()
+        return self._templates
+
+    def close(self) -> None:
+        if self.history is not None:
+            self.history.close()

@@ -1,0 +1,234 @@
+"""What a running task sees: rendering, logging, storage, and (for flowables) its children."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.core.durations import DurationError, parse_duration
+from engine.core.errors import TaskFailure
+from engine.core.events import MetricRecorded, OutputFileCaptured
+from engine.core.records import TaskRun, utcnow
+from engine.core.states import State
+from engine.store.storage import StorageError
+from engine.core.truth import is_truthy
+
+if TYPE_CHECKING:
+    from engine.execution.executor import ExecutionRun, Scope
+    from engine.flow.model import Flow
+    from engine.tasks.base import Task
+
+
+@dataclass(frozen=True)
+class ChildGroup:
+    """A list of tasks run in sequence under one iteration value (ForEach, Parallel branches)."""
+
+    tasks: Sequence[Task]
+    value: str | None = None
+
+
+class TaskContext:
+    """Handed to `Task.run`; all access to the engine goes through here."""
+
+    def __init__(self, run: ExecutionRun, task: Task, task_run: TaskRun, scope: Scope) -> None:
+        self._run = run
+        self.task = task
+        self.scope = scope
+        self.task_run_id = task_run.id
+        self.stop = threading.Event()
+        self.timed_out = False
+        self.extra_variables: dict[str, Any] = {}
+
+    # --- what the task runs in -------------------------------------------------
+    @property
+    def flow(self) -> Flow:
+        return self._run.flow
+
+    @property
+    def execution_id(self) -> str:
+        return self._run.execution.id
+
+    @property
+    def task_run(self) -> TaskRun:
+        return self._run.task_run(self.task_run_id)
+
+    @property
+    def working_dir(self) -> Path | None:
+        return self.scope.working_dir
+
+    @property
+    def runtime(self) -> Any:
+        return self._run.runtime
+
+    @property
+    def options(self) -> Any:
+        return self._run.options
+
+    @property
+    def storage(self) -> Any:
+        return self._run.runtime.storage
+
+    @property
+    def cancelled(self) -> bool:
+        return self.stop.is_set()
+
+    # --- rendering ---------------------------------------------------------------
+    def variables(self) -> dict[str, Any]:
+        return self._run.variables_for(self)
+
+    def render(self, value: Any, prop: str) -> Any:
+        """Render a property value (strings inside maps and lists too); errors name the property."""
+        return self._run.render(self, value, prop)
+
+    def render_str(self, value: Any, prop: str) -> str:
+        rendered = self.render(value, prop)
+        if rendered is None:
+            return ""
+        if isinstance(rendered, dict | list):
+            return json.dumps(rendered, separators=(",", ":"), default=str)
+        if isinstance(rendered, bool):
+            return "true" if rendered else "false"
+        return str(rendered)
+
+    def render_optional_str(self, value: Any, prop: str) -> str | None:
+        return None if value is None else self.render_str(value, prop)
+
+    def render_bool(self, value: Any, prop: str) -> bool:
+        return is_truthy(self.render(value, prop))
+
+    def render_int(self, value: Any, prop: str) -> int | None:
+        rendered = self.render(value, prop)
+        if rendered is None or rendered == "":
+            return None
+        try:
+            return int(str(rendered).strip())
+        except ValueError:
+            raise TaskFailure(f"property '{prop}': '{rendered}' is not an integer") from None
+
+    def render_duration(self, value: Any, prop: str) -> timedelta | None:
+        rendered = self.render(value, prop)
+        if rendered is None or rendered == "":
+            return None
+        try:
+            return parse_duration(rendered if isinstance(rendered, int | float) else str(rendered))
+        except DurationError as exc:
+            raise TaskFailure(f"property '{prop}': {exc}") from None
+
+    def render_list(self, value: Any, prop: str) -> list[Any]:
+        """A list property; a template that renders to a JSON array string is parsed, as Kestra does."""
+        rendered = self.render(value, prop)
+        if rendered is None:
+            return []
+        if isinstance(rendered, str):
+            text = rendered.strip()
+            if text.startswith("["):
+                try:
+                    parsed = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise TaskFailure(f"property '{prop}': not a valid JSON list ({exc.msg})") from None
+                return list(parsed)
+            return [rendered]
+        if isinstance(rendered, list | tuple):
+            return list(rendered)
+        raise TaskFailure(f"property '{prop}' must be a list, got {type(rendered).__name__}")
+
+    def render_map(self, value: Any, prop: str) -> dict[str, Any]:
+        rendered = self.render(value, prop)
+        if rendered is None:
+            return {}
+        if isinstance(rendered, str):
+            try:
+                parsed = json.loads(rendered)
+            except json.JSONDecodeError as exc:
+                raise TaskFailure(f"property '{prop}': not a JSON object ({exc.msg})") from None
+            if not isinstance(parsed, dict):
+                raise TaskFailure(f"property '{prop}' must render to a JSON object")
+            return parsed
+        if isinstance(rendered, dict):
+            return dict(rendered)
+        raise TaskFailure(f"property '{prop}' must be a map, got {type(rendered).__name__}")
+
+    # --- logging and metrics ---------------------------------------------------
+    def log(self, level: str, message: str) -> None:
+        self._run.log(self.task_run_id, self.task.id, level, message)
+
+    def info(self, message: str) -> None:
+        self.log("INFO", message)
+
+    def warn(self, message: str) -> None:
+        self.log("WARN", message)
+
+    def error(self, message: str) -> None:
+        self.log("ERROR", message)
+
+    def debug(self, message: str) -> None:
+        self.log("DEBUG", message)
+
+    def notice_once(self, key: str, message: str) -> None:
+        """A WARN line logged once per execution (e.g. why the Docker runner was not used)."""
+        if self._run.first_notice(key):
+            self.warn(message)
+
+    def metric(self, name: str, kind: str, value: float, tags: dict[str, str] | None = None) -> None:
+        entry = {"name": name, "type": kind, "value": value, "tags": tags or {}}
+        self._run.add_metric(self.task_run_id, entry)
+        self._run.bus.publish(MetricRecorded(self.execution_id, self.task_run_id, self.task.id,
+                                             name, kind, value, tags or {}, utcnow()))
+
+    def set_runner(self, description: str) -> None:
+        """Which runner (and image) ran this task; shown per task in the workbench."""
+        self._run.update_task_run(self.task_run_id, runner=description)
+
+    # --- files -------------------------------------------------------------------
+    def store_output_file(self, name: str, path: Path, *, move: bool = True) -> str:
+        """Put a produced file in internal storage; returns its kestra:// URI."""
+        flow = self.flow
+        uri = self.storage.task_file_uri(flow.namespace, flow.id, self.execution_id,
+                                         self.task.id, self.task_run_id, name)
+        try:
+            size = self.storage.put_file(uri, path, move=move)
+        except OSError as exc:
+            kept = f" (it stays in {path.parent})" if path.exists() else ""
+            raise TaskFailure(f"cannot store output file '{name}': {exc.strerror or exc}{kept}") from None
+        self._run.bus.publish(OutputFileCaptured(self.execution_id, self.task_run_id, self.task.id,
+                                                 name, uri, size))
+        return uri
+
+    def create_working_directory(self) -> Path:
+        """A new directory under ROOST_HOME/workdirs for this task run (kept per the run's policy)."""
+        return self._run.create_working_directory(self)
+
+    def restore_replay_snapshot(self, directory: Path) -> bool:
+        """In a replay: fill a new working directory from the original's snapshot (True if done)."""
+        return self._run.restore_replay_snapshot(self, directory)
+
+    def publish(self, event: Any) -> None:
+        self._run.bus.publish(event)
+
+    def storage_path(self, uri: str) -> Path:
+        """The local file behind a kestra:// URI of this execution (or an input/trigger file)."""
+        try:
+            return self._run.readable_storage_path(uri)
+        except StorageError as exc:
+            raise TaskFailure(str(exc)) from None
+
+    # --- children (flowable tasks) -----------------------------------------------
+    def run_block(self, tasks: Sequence[Task], errors: Sequence[Task] = (),
+                  finally_: Sequence[Task] = (), *, value: str | None = None,
+                  working_dir: Path | None = None) -> State:
+        """Run children in sequence; `errors` after a failure, `finally` always; returns their combined state."""
+        scope = self._run.child_scope(self, value=value, working_dir=working_dir)
+        return self._run.run_block(tasks, errors, finally_, scope)
+
+    def run_concurrently(self, groups: Sequence[ChildGroup], limit: int) -> State:
+        """Run groups side by side (at most `limit` at once, 0 = all); each group in sequence."""
+        return self._run.run_groups(self, groups, limit)
+
+    def wait_for_resume(self, timeout: timedelta | None) -> bool:
+        """Pause the execution until resumed; True when resumed, False when the delay ran out."""
+        return self._run.pause_task(self, timeout)

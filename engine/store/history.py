@@ -1,0 +1,494 @@
+"""Execution history in SQLite (WAL): executions, task runs, logs, metrics.
+
+A writer thread drains events in batches, one transaction per batch, so the
+executor never waits on disk; `flush()` makes everything so far durable. Each
+execution row records the pid that ran it: at the next start, executions left
+RUNNING by a process that is gone are marked KILLED.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import threading
+import time as clock
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from engine.core.errors import UsageError
+from engine.core.events import (
+    Event,
+    EventBus,
+    ExecutionChanged,
+    LogLine,
+    MetricRecorded,
+    TaskFilesChanged,
+    TaskRunChanged,
+)
+from engine.core.records import Execution, StateEntry, TaskRun, iso, parse_iso, utcnow
+from engine.store.secrets import Masker
+from engine.core.states import State
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS executions (
+    id TEXT PRIMARY KEY, namespace TEXT NOT NULL, flow_id TEXT NOT NULL, state TEXT NOT NULL,
+    start_date TEXT, end_date TEXT, histories TEXT NOT NULL, inputs TEXT, outputs TEXT,
+    labels TEXT, trigger TEXT, flow_path TEXT, original_id TEXT, error TEXT, pid INTEGER
+);
+CREATE INDEX IF NOT EXISTS executions_by_start ON executions(start_date);
+CREATE TABLE IF NOT EXISTS task_runs (
+    id TEXT PRIMARY KEY, execution_id TEXT NOT NULL, seq INTEGER NOT NULL, task_id TEXT NOT NULL,
+    task_type TEXT, parent_task_run_id TEXT, value TEXT, value_path TEXT, state TEXT NOT NULL,
+    histories TEXT NOT NULL, outputs TEXT, attempts INTEGER, runner TEXT, working_dir TEXT, metrics TEXT
+);
+CREATE INDEX IF NOT EXISTS task_runs_by_execution ON task_runs(execution_id, seq);
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY, execution_id TEXT NOT NULL, task_run_id TEXT, task_id TEXT,
+    date TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_execution ON logs(execution_id, id);
+CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY, execution_id TEXT NOT NULL, task_run_id TEXT, task_id TEXT,
+    name TEXT, type TEXT, value REAL, tags TEXT, date TEXT
+);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS task_files (
+    task_run_id TEXT PRIMARY KEY, execution_id TEXT NOT NULL, task_id TEXT, changes TEXT NOT NULL,
+    snapshot INTEGER NOT NULL, note TEXT
+);
+CREATE INDEX IF NOT EXISTS task_files_by_execution ON task_files(execution_id);
+"""
+
+
+def to_json_text(value: Any) -> str:
+    return json.dumps(value, default=_json_default, separators=(",", ":"))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value) if value.tzinfo else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        from engine.core.durations import format_duration
+
+        return format_duration(value)
+    if isinstance(value, set | tuple):
+        return list(value)
+    return str(value)
+
+
+def _histories_text(histories: tuple[StateEntry, ...]) -> str:
+    return json.dumps([[h.state.value, iso(h.date)] for h in histories])
+
+
+def _histories(text: str) -> tuple[StateEntry, ...]:
+    return tuple(StateEntry(State(s), parse_iso(d) or utcnow()) for s, d in json.loads(text))
+
+
+class HistoryUnavailable(UsageError):
+    """history.db cannot be opened: damaged, not a database, or not readable."""
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    id: int
+    execution_id: str
+    task_run_id: str | None
+    task_id: str | None
+    date: str
+    level: str
+    message: str
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection that waits for other Roost processes instead of failing with 'locked'."""
+    connection = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA busy_timeout=30000")
+    return connection
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class History:
+    """Reads and writes the history database; writes go through a background thread."""
+
+    BATCH_SECONDS = 0.02
+    MAX_BACKLOG = 50_000
+    RESERVE_BYTES = 256 * 1024
+
+    def __init__(self, path: Path, masker: Masker | None = None) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._masker = masker or Masker()
+        self._reserve = path.with_name(path.name + ".reserve")
+        try:
+            self._read = connect(path)
+            self._read.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:  # damaged, not a database, unreadable, locked too long
+            hint = ("; move it aside (it may be repaired with sqlite3's .recover) and Roost starts a "
+                    "new one" if "malformed" in str(exc) or "not a database" in str(exc) else "")
+            raise HistoryUnavailable(f"cannot use the history database {path}: {exc}{hint}") from None
+        self.write_errors: list[str] = []  # what could not be recorded (a full disk), for the CLI
+        self.lost_logs: dict[str | None, int] = {}  # task run id -> log lines not saved
+        self.last_write_error = ""
+        self._read_lock = threading.Lock()
+        # Bounded: during a log flood the publisher waits for the writer instead of the queue
+        # growing by hundreds of megabytes (the writer drains ~100k lines a second here).
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=self.MAX_BACKLOG)
+        self._seq = 0
+        self._writer = threading.Thread(target=self._write_loop, name="history-writer", daemon=True)
+        self._closed = False
+        self.mark_orphans_killed()
+        self._make_reserve()
+        self._writer.start()
+
+    # --- writing -------------------------------------------------------------------
+    def attach(self, bus: EventBus) -> Callable[[], None]:
+        return bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded | TaskFilesChanged):
+            self._queue.put(event)
+
+    @property
+    def backlog(self) -> int:
+        """Events received but not written yet (a UI may slow a flooding task down on it)."""
+        return self._queue.qsize()
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Block until every event received so far is committed."""
+        if self._closed:
+            return
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait(timeout)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join(10)
+        self._read.close()
+
+    def _write_loop(self) -> None:
+        connection = connect(self.path)
+        try:
+            while True:
+                item = self._queue.get()
+                batch = [item]
+                # One transaction per BATCH_SECONDS window (or per flush): a task's four state
+                # changes and its log lines cost one commit, not four, and the writer wakes
+                # seldom enough not to compete with the executor for the GIL.
+                deadline = clock.monotonic() + self.BATCH_SECONDS
+                while not isinstance(batch[-1], threading.Event) and batch[-1] is not None:
+                    remaining = deadline - clock.monotonic()
+                    if remaining <= 0 or len(batch) > 5000:
+                        break
+                    try:
+                        batch.append(self._queue.get(timeout=remaining))
+                    except queue.Empty:
+                        break
+                stop = self._write_batch(connection, batch)
+                if stop:
+                    return
+        finally:
+            connection.close()
+
+    def _write_batch(self, connection: sqlite3.Connection, batch: list[Any]) -> bool:
+        stop = False
+        waiters: list[threading.Event] = []
+        executions: dict[str, Execution] = {}
+        task_runs: dict[str, TaskRun] = {}
+        logs: list[tuple[Any, ...]] = []
+        metrics: list[tuple[Any, ...]] = []
+        files: list[tuple[Any, ...]] = []
+        for item in batch:
+            if item is None:
+                stop = True
+            elif isinstance(item, threading.Event):
+                waiters.append(item)
+            elif isinstance(item, ExecutionChanged):
+                executions[item.execution.id] = item.execution
+            elif isinstance(item, TaskRunChanged):
+                task_runs[item.task_run.id] = item.task_run
+            elif isinstance(item, LogLine):
+                logs.append((item.execution_id, item.task_run_id, item.task_id, iso(item.date),
+                             item.level, item.message))
+            elif isinstance(item, MetricRecorded):
+                metrics.append((item.execution_id, item.task_run_id, item.task_id, item.name,
+                                item.type, item.value, to_json_text(item.tags), iso(item.date)))
+            elif isinstance(item, TaskFilesChanged):
+                files.append((item.task_run_id, item.execution_id, item.task_id,
+                              to_json_text(item.changes.to_json()), int(item.snapshot), item.note))
+        if executions or task_runs or logs or metrics or files:
+            error = self._try_commit(connection, executions, task_runs, logs, metrics, files)
+            if error is not None:
+                self._after_failed_commit(connection, error, executions, task_runs, logs)
+        for waiter in waiters:
+            waiter.set()
+        return stop
+
+    def _after_failed_commit(self, connection: sqlite3.Connection, error: sqlite3.Error,
+                             executions: dict[str, Execution], task_runs: dict[str, TaskRun],
+                             logs: list[tuple[Any, ...]]) -> None:
+        """A full disk: keep the states (small), drop the log lines, count what was lost.
+
+        States first without logs; if even that fails, the reserved space is given back to
+        SQLite for them, so an execution's end is recorded rather than left RUNNING.
+        """
+        for _execution_id, task_run_id, *_rest in logs:
+            self.lost_logs[task_run_id] = self.lost_logs.get(task_run_id, 0) + 1
+        if logs:
+            self._note_write_error(error, recovered=False)
+        if not executions and not task_runs:
+            return
+        again = self._try_commit(connection, executions, task_runs, [], [])
+        if again is not None and self._release_reserve():
+            again = self._try_commit(connection, executions, task_runs, [], [])
+            if again is None:
+                self._note_write_error(error, recovered=True)
+        if again is not None:
+            self._note_write_error(again, recovered=False)
+
+    def _try_commit(self, connection: sqlite3.Connection, *batch: Any) -> sqlite3.Error | None:
+        try:
+            self._commit(connection, *batch)
+            return None
+        except sqlite3.Error as exc:
+            return exc
+
+    def _commit(self, connection: sqlite3.Connection, executions: dict[str, Execution],
+                task_runs: dict[str, TaskRun], logs: list[tuple[Any, ...]],
+                metrics: list[tuple[Any, ...]], files: list[tuple[Any, ...]] | None = None) -> None:
+        """One transaction; rolled back whole on any error, so no batch is ever half written."""
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            # Execution rows first: a crash between batches never leaves task runs without one.
+            for execution in executions.values():
+                self._upsert_execution(connection, execution)
+            for task_run in task_runs.values():
+                self._upsert_task_run(connection, task_run)
+            if logs:
+                connection.executemany(
+                    "INSERT INTO logs(execution_id, task_run_id, task_id, date, level, message) "
+                    "VALUES (?,?,?,?,?,?)", logs)
+            if metrics:
+                connection.executemany(
+                    "INSERT INTO metrics(execution_id, task_run_id, task_id, name, type, value, tags, date) "
+                    "VALUES (?,?,?,?,?,?,?,?)", metrics)
+            if files:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO task_files(task_run_id, execution_id, task_id, changes, "
+                    "snapshot, note) VALUES (?,?,?,?,?,?)", files)
+            connection.execute("COMMIT")
+        except sqlite3.Error:
+            try:
+                connection.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise
+
+    # --- a full disk -----------------------------------------------------------------
+    def _make_reserve(self) -> None:
+        """A file of RESERVE_BYTES beside the database, given back when the disk fills up."""
+        try:
+            if self._reserve.exists():
+                return
+            with self._reserve.open("wb") as handle:
+                handle.write(b"\0" * self.RESERVE_BYTES)
+        except OSError:  # already full: nothing to reserve, and nothing to clean up but the file
+            self._reserve.unlink(missing_ok=True)
+
+    def _release_reserve(self) -> bool:
+        try:
+            self._reserve.unlink()
+            return True
+        except OSError:
+            return False
+
+    def _note_write_error(self, exc: sqlite3.Error, *, recovered: bool) -> None:
+        self.last_write_error = str(exc)
+        message = (f"{self.path} is nearly full ({exc}); space reserved for it was used to record states"
+                   if recovered else f"could not write to {self.path}: {exc}")
+        if message not in self.write_errors:
+            self.write_errors.append(message)
+
+    def _upsert_execution(self, connection: sqlite3.Connection, execution: Execution) -> None:
+        connection.execute(
+            "INSERT INTO executions(id, namespace, flow_id, state, start_date, end_date, histories, "
+            "inputs, outputs, labels, trigger, flow_path, original_id, error, pid) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
+            "end_date=excluded.end_date, histories=excluded.histories, outputs=excluded.outputs, "
+            "error=excluded.error, pid=excluded.pid",
+            (execution.id, execution.namespace, execution.flow_id, execution.state.value,
+             iso(execution.start_date), iso(execution.end_date), _histories_text(execution.histories),
+             self._masked_json(execution.inputs), self._masked_json(execution.outputs),
+             to_json_text(execution.labels), self._masked_json(execution.trigger), execution.flow_path,
+             execution.original_id, self._masker.mask(execution.error) if execution.error else None,
+             None if execution.state.is_terminal else os.getpid()),
+        )
+
+    def _upsert_task_run(self, connection: sqlite3.Connection, task_run: TaskRun) -> None:
+        self._seq += 1
+        connection.execute(
+            "INSERT INTO task_runs(id, execution_id, seq, task_id, task_type, parent_task_run_id, value, "
+            "value_path, state, histories, outputs, attempts, runner, working_dir, metrics) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
+            "histories=excluded.histories, outputs=excluded.outputs, attempts=excluded.attempts, "
+            "runner=excluded.runner, working_dir=excluded.working_dir, metrics=excluded.metrics",
+            (task_run.id, task_run.execution_id, self._seq, task_run.task_id, task_run.task_type,
+             task_run.parent_task_run_id, task_run.value, to_json_text(list(task_run.value_path)),
+             task_run.state.value, _histories_text(task_run.histories),
+             self._masked_json(task_run.outputs), task_run.attempts, task_run.runner,
+             task_run.working_dir, to_json_text(list(task_run.metrics))),
+        )
+
+    def _masked_json(self, value: Any) -> str:
+        return to_json_text(self._masker.mask_value(value))
+
+    # --- recovery --------------------------------------------------------------------
+    def mark_orphans_killed(self) -> int:
+        """Executions whose process died mid-run become KILLED, with their open task runs."""
+        with self._read_lock:
+            rows = self._read.execute(
+                "SELECT id, pid, histories FROM executions WHERE state IN ('CREATED','RUNNING','PAUSED')"
+            ).fetchall()
+            killed = 0
+            now = iso(utcnow())
+            for execution_id, pid, histories in rows:
+                if pid == os.getpid() or _pid_alive(pid):
+                    continue
+                try:
+                    self._mark_killed(execution_id, histories, now)
+                except sqlite3.Error as exc:  # a full disk or a read-only home: reading still works
+                    self._note_write_error(exc, recovered=False)
+                    break
+                killed += 1
+            return killed
+
+    def _mark_killed(self, execution_id: str, histories: str, now: str | None) -> None:
+        entries = json.loads(histories) + [["KILLED", now]]
+        try:
+            self._read.execute("BEGIN IMMEDIATE")
+            self._read.execute(
+                "UPDATE executions SET state='KILLED', end_date=?, histories=?, pid=NULL WHERE id=?",
+                (now, json.dumps(entries), execution_id))
+            for run_id, run_histories in self._read.execute(
+                "SELECT id, histories FROM task_runs WHERE execution_id=? AND state IN "
+                "('CREATED','RUNNING','PAUSED')", (execution_id,)).fetchall():
+                self._read.execute(
+                    "UPDATE task_runs SET state='KILLED', histories=? WHERE id=?",
+                    (json.dumps(json.loads(run_histories) + [["KILLED", now]]), run_id))
+            self._read.execute(
+                "INSERT INTO logs(execution_id, task_run_id, task_id, date, level, message) "
+                "VALUES (?,?,?,?,?,?)",
+                (execution_id, None, None, now, "WARN",
+                 "the roost process running this execution stopped; marked KILLED"))
+            self._read.execute("COMMIT")
+        except sqlite3.Error:
+            try:
+                self._read.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise
+
+    # --- reading -----------------------------------------------------------------------
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._read_lock:
+            return self._read.execute(sql, params).fetchall()
+
+    def list_executions(self, limit: int = 100, flow_id: str | None = None) -> list[Execution]:
+        where, params = ("WHERE flow_id=?", (flow_id,)) if flow_id else ("", ())
+        rows = self._query(
+            f"SELECT id, namespace, flow_id, state, histories, inputs, outputs, labels, trigger, "
+            f"flow_path, original_id, error FROM executions {where} "
+            f"ORDER BY start_date DESC, rowid DESC LIMIT ?", (*params, limit))
+        return [self._execution(row) for row in rows]
+
+    def get_execution(self, execution_id: str) -> Execution | None:
+        rows = self._query(
+            "SELECT id, namespace, flow_id, state, histories, inputs, outputs, labels, trigger, "
+            "flow_path, original_id, error FROM executions WHERE id=? OR id LIKE ? "
+            "ORDER BY (id=?) DESC LIMIT 2", (execution_id, execution_id + "%", execution_id))
+        if not rows or (len(rows) > 1 and rows[0][0] != execution_id):
+            return None
+        return self._execution(rows[0])
+
+    @staticmethod
+    def _execution(row: tuple[Any, ...]) -> Execution:
+        (eid, namespace, flow_id, state, histories, inputs, outputs, labels, trigger,
+         flow_path, original_id, error) = row
+        return Execution(
+            id=eid, namespace=namespace, flow_id=flow_id, state=State(state),
+            histories=_histories(histories), inputs=json.loads(inputs or "{}"),
+            outputs=json.loads(outputs or "{}"), labels=json.loads(labels or "{}"),
+            trigger=json.loads(trigger) if trigger and trigger != "null" else None,
+            flow_path=flow_path or "", original_id=original_id, error=error,
+        )
+
+    def task_runs(self, execution_id: str) -> list[TaskRun]:
+        rows = self._query(
+            "SELECT id, execution_id, task_id, task_type, parent_task_run_id, value, value_path, state, "
+            "histories, outputs, attempts, runner, working_dir, metrics FROM task_runs "
+            "WHERE execution_id=? ORDER BY seq", (execution_id,))
+        runs: dict[str, TaskRun] = {}
+        for (rid, eid, task_id, task_type, parent, value, value_path, state, histories, outputs,
+             attempts, runner, working_dir, metrics) in rows:
+            runs.setdefault(rid, TaskRun(
+                id=rid, execution_id=eid, task_id=task_id, task_type=task_type or "",
+                parent_task_run_id=parent, value=value, value_path=tuple(json.loads(value_path or "[]")),
+                state=State(state), histories=_histories(histories), outputs=json.loads(outputs or "{}"),
+                attempts=attempts or 0, runner=runner, working_dir=working_dir,
+                metrics=tuple(json.loads(metrics or "[]")),
+            ))
+        return sorted(runs.values(), key=lambda r: r.start_date or utcnow())
+
+    def logs(self, execution_id: str, task_run_id: str | None = None, after_id: int = 0,
+             limit: int = 100_000) -> list[LogRecord]:
+        sql = ("SELECT id, execution_id, task_run_id, task_id, date, level, message FROM logs "
+               "WHERE execution_id=? AND id>?")
+        params: tuple[Any, ...] = (execution_id, after_id)
+        if task_run_id is not None:
+            sql += " AND task_run_id=?"
+            params += (task_run_id,)
+        sql += " ORDER BY id LIMIT ?"
+        return [LogRecord(*row) for row in self._query(sql, (*params, limit))]
+
+    def task_files(self, execution_id: str) -> dict[str, TaskFilesChanged]:
+        """What each task changed in its working directory, by task run id."""
+        from engine.workdir.manifest import ChangeSet
+
+        rows = self._query("SELECT task_run_id, task_id, changes, snapshot, note FROM task_files "
+                           "WHERE execution_id=?", (execution_id,))
+        return {rid: TaskFilesChanged(execution_id, rid, task_id, ChangeSet.from_json(json.loads(changes)),
+                                      bool(snapshot), note)
+                for rid, task_id, changes, snapshot, note in rows}
+
+    def get_value(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM kv WHERE key=?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_value(self, key: str, value: str) -> None:
+        with self._read_lock:
+            self._read.execute("INSERT INTO kv(key, value) VALUES (?,?) ON CONFLICT(key) DO UPDATE "
+                               "SET value=excluded.value", (key, value))
