@@ -32,9 +32,11 @@ test: $(TEST_STAMP)
 	bash tests/services/start.sh
 	$(BIN)/python -m pytest -q
 
+## make lint: ruff, mypy, and the layout's rules (layers, cycles, sizes: tests/test_architecture.py)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check engine tui tests benchmarks scripts
 	$(BIN)/mypy engine tui
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/task_overhead.py

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.core.config import RoostConfig, RoostHome  # noqa: E402
 from engine.execution.executor import Executor  # noqa: E402
-from engine.flow.loader import load_flow_text  # noqa: E402
 from engine.execution.runtime import RunOptions, Runtime  # noqa: E402
+from engine.flow.loader import load_flow_text  # noqa: E402
 
 
 def container_tasks(n: int, image: str) -> str:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.workdir.snapshots import ExecutionSnapshots  # noqa: E402
 from engine.workdir.manifest import Manifest, compare, scan  # noqa: E402
+from engine.workdir.snapshots import ExecutionSnapshots  # noqa: E402
 
 TARGET_MS = 20.0
 

@@ -17,9 +17,9 @@ from engine.core.config import RoostConfig, RoostHome
 from engine.core.events import Event, LogLine
 from engine.core.records import Execution, TaskRun
 from engine.execution.executor import Executor
+from engine.execution.runtime import RunOptions, Runtime
 from engine.flow.loader import load_flow_text
 from engine.flow.model import Flow
-from engine.execution.runtime import RunOptions, Runtime
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _LEVEL_ORDER = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")

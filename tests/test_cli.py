@@ -18,7 +18,7 @@ from tests.conftest import REPO_ROOT, leftover_processes
 def roost(*args: str, home: Path, cwd: Path | None = None, timeout: float = 60,
           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "ROOST_HOME": str(home), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tui.launcher", *args], capture_output=True, text=True,
                           env=environment, cwd=cwd or REPO_ROOT, timeout=timeout)
 
 

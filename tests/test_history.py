@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from engine.store.history import History
 from engine.core.states import State
+from engine.store.history import History
 from tests.conftest import leftover_processes
 
 HEADER = "id: h\nnamespace: company.team\n"

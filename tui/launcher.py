@@ -7,10 +7,26 @@ workbench opens, so ``roost --help``, ``roost run`` and ``roost validate`` start
 
 from __future__ import annotations
 
+import signal
 import sys
-from pathlib import Path
 
-from engine.cli.main import main as cli_main
+EXIT_INTERRUPTED = 130
+
+
+def _interrupted_while_starting(_signum: int, _frame: object) -> None:
+    """Ctrl-C while the modules load: exit 130 quietly, as the commands themselves do."""
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+# First thing, before any other import: until the command line's own handling is in place
+# (its imports take tens of milliseconds), Ctrl-C must not print a KeyboardInterrupt
+# traceback from the middle of an import.
+signal.signal(signal.SIGINT, _interrupted_while_starting)
+from pathlib import Path  # noqa: E402
+
+from engine.cli.main import main as cli_main  # noqa: E402
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class TextualWorkbench:

@@ -3,8 +3,12 @@ the UI; ``roost``, from ``tui.launcher``, is the whole program)."""
 
 from __future__ import annotations
 
+import signal
 import sys
 
-from engine.cli.main import main
+# Ctrl-C while the modules load exits 130 quietly (see tui.launcher).
+signal.signal(signal.SIGINT, lambda _signum, _frame: sys.exit(130))
+from engine.cli.main import main  # noqa: E402
 
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.exit(main())

@@ -26,10 +26,14 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from engine.core.debug import DebugCommand, PauseInspection
 from engine.core.events import Event, PausedAtTask
+
+if TYPE_CHECKING:
+    from engine.execution.executor import ExecutionHandle
+    from engine.flow.model import Flow
 
 HELP = __doc__.split("Commands", 1)[1].split("\n", 1)[1].rstrip() if __doc__ else ""
 
@@ -68,7 +72,7 @@ def parse_line(line: str) -> PromptLine | None:
 class DebugPrompt:
     """Answers pauses from a line prompt; the executor runs in its own thread meanwhile."""
 
-    def __init__(self, handle: Any, flow: Any, stdin: IO[str], out: IO[str]) -> None:
+    def __init__(self, handle: ExecutionHandle, flow: Flow, stdin: IO[str], out: IO[str]) -> None:
         self.handle = handle
         self.flow = flow
         self.stdin = stdin

@@ -14,11 +14,19 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.core.errors import InvalidFlowError, UsageError
+
+if TYPE_CHECKING:  # imported when a command runs: `roost --help` stays fast
+    from engine.cli.debug_prompt import DebugPrompt
+    from engine.core.records import Execution
+    from engine.execution.executor import ExecutionHandle, Executor
+    from engine.execution.runtime import Runtime
+    from engine.flow.model import Flow
+    from engine.store.history import History, LogRecord
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 COMMANDS = ("run", "replay", "validate", "executions", "execution", "storage", "serve", "triggers")
@@ -82,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     execution = sub.add_parser("execution", help="one execution: task runs, outputs, logs")
     execution.add_argument("id")
     execution.add_argument("--json", action="store_true")
-    execution.add_argument("--logs", action="store_true", help="also print its logs")
+    execution.add_argument("--logs", action="store_true", help="also print all its logs")
+    execution.add_argument("--tail", type=int, metavar="N",
+                           help="with --logs: only the last N lines (says how many it left out)")
 
     storage = sub.add_parser("storage", help="internal storage")
     storage_sub = storage.add_subparsers(dest="storage_command", parser_class=_Parser, required=True)
@@ -118,11 +128,11 @@ def main(argv: Sequence[str] | None = None, workbench: Workbench | None = None) 
         if args.command is None:
             build_parser().print_help()
             return EXIT_OK
-        handler = {"run": cmd_run, "replay": cmd_replay, "validate": cmd_validate, "executions": cmd_executions,
-                   "execution": cmd_execution, "storage": cmd_storage,
-                   "serve": functools.partial(cmd_serve, workbench=workbench),
-                   "triggers": cmd_triggers}[args.command]
-        return handler(args)
+        handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+            "run": cmd_run, "replay": cmd_replay, "validate": cmd_validate,
+            "executions": cmd_executions, "execution": cmd_execution, "storage": cmd_storage,
+            "serve": functools.partial(cmd_serve, workbench=workbench), "triggers": cmd_triggers}
+        return handlers[args.command](args)
     except UsageError as exc:
         print(f"roost: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -162,7 +172,7 @@ def cmd_serve(args: argparse.Namespace, *, workbench: Workbench | None) -> int:
     return int(workbench.serve(Path(args.path), args.port))
 
 
-def _runtime(flow_path: Path, *, history: bool = True) -> Any:
+def _runtime(flow_path: Path, *, history: bool = True) -> Runtime:
     from engine.core.config import RoostConfig, RoostHome
     from engine.execution.runtime import Runtime
 
@@ -181,9 +191,9 @@ def _key_values(pairs: list[str], what: str) -> dict[str, str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.execution.executor import Executor
+    from engine.execution.runtime import RunOptions
     from engine.flow.inputs import InputError
     from engine.flow.loader import load_flow
-    from engine.execution.runtime import RunOptions
 
     flow_path = Path(args.flow)
     inputs = _key_values(args.input, "input")
@@ -222,9 +232,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     """`roost replay ID --from TASK_ID`: reuse what ran before the task, restore its directory."""
     from engine.execution.executor import Executor
-    from engine.flow.inputs import InputError
     from engine.execution.replay import ReplayError, prepare_replay
     from engine.execution.runtime import RunOptions
+    from engine.flow.inputs import InputError
 
     history = _history()
     execution = history.get_execution(args.id) if history is not None else None
@@ -265,10 +275,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
         runtime.close()
 
 
-def _full_rerun(runtime: Any, execution: Any, args: argparse.Namespace, keep: bool | None) -> int:
+def _full_rerun(runtime: Runtime, execution: Execution, args: argparse.Namespace,
+                keep: bool | None) -> int:
     from engine.execution.executor import Executor
-    from engine.flow.loader import load_flow
     from engine.execution.runtime import RunOptions
+    from engine.flow.loader import load_flow
 
     flow = load_flow(Path(execution.flow_path), runtime.config.plugin_defaults)
     _check_breakpoints(flow, args.breakpoints)
@@ -286,7 +297,7 @@ def _confirm(question: str) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
-def _check_breakpoints(flow: Any, task_ids: list[str]) -> None:
+def _check_breakpoints(flow: Flow, task_ids: list[str]) -> None:
     known = [task.id for task in flow.walk_tasks()]
     for task_id in task_ids:
         if task_id not in known:
@@ -294,7 +305,8 @@ def _check_breakpoints(flow: Any, task_ids: list[str]) -> None:
                              f"(its tasks: {', '.join(known)})")
 
 
-def _execute(runtime: Any, executor: Any, handle: Any, flow: Any, args: argparse.Namespace) -> int:
+def _execute(runtime: Runtime, executor: Executor, handle: ExecutionHandle, flow: Flow,
+             args: argparse.Namespace) -> int:
     """Run a prepared execution to its end with logs on stderr (and the prompt when debugging)."""
     from engine.cli.output import LogPrinter, execution_json, summary
 
@@ -319,7 +331,7 @@ def _execute(runtime: Any, executor: Any, handle: Any, flow: Any, args: argparse
     return EXIT_OK if execution.state.value in ("SUCCESS", "WARNING") else EXIT_FAILED
 
 
-def _run_until_done(executor: Any, handle: Any, prompt: Any = None) -> bool:
+def _run_until_done(executor: Executor, handle: ExecutionHandle, prompt: DebugPrompt | None = None) -> bool:
     """Runs in a worker thread so Ctrl-C here can cancel it cleanly; True when interrupted."""
     interrupted = threading.Event()
     prompting = threading.Event()
@@ -342,12 +354,13 @@ def _run_until_done(executor: Any, handle: Any, prompt: Any = None) -> bool:
     wakeup = shared_guard().signal_pipe()
     previous_wakeup = signal.set_wakeup_fd(wakeup) if wakeup is not None else None
     try:
-        executor.start(handle)
-        while handle.thread.is_alive():
+        thread = executor.start(handle).thread
+        assert thread is not None
+        while thread.is_alive():
             pause = prompt.next_pause(0.2) if prompt is not None else None
-            if pause is None:
+            if pause is None or prompt is None:
                 if prompt is None:
-                    handle.thread.join(0.2)
+                    thread.join(0.2)
                 continue
             prompting.set()
             try:
@@ -402,7 +415,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
-def _history() -> Any:
+def _history() -> History | None:
     from engine.core.config import RoostHome
     from engine.store.history import History
 
@@ -435,7 +448,7 @@ def cmd_execution(args: argparse.Namespace) -> int:
 
     history = _history()
     execution = history.get_execution(args.id) if history else None
-    if execution is None:
+    if history is None or execution is None:
         raise UsageError(f"no execution '{args.id}' in the history (see `roost executions`)")
     task_runs = history.task_runs(execution.id)
     if args.json:
@@ -443,11 +456,27 @@ def cmd_execution(args: argparse.Namespace) -> int:
     else:
         print(summary(execution))
         print(task_run_tree(task_runs))
-        if args.logs:
-            for record in history.logs(execution.id):
-                print(f"{record.date} {record.task_id or '-'} {record.level.ljust(5)} {record.message}")
+        if args.logs or args.tail is not None:
+            _print_logs(history, execution.id, args.tail)
     history.close()
     return EXIT_OK
+
+
+def _print_logs(history: History, execution_id: str, tail: int | None) -> None:
+    """All the log lines, streamed; with --tail N the last N, after a line saying how many
+    earlier lines were left out (nothing is cut silently)."""
+    if tail is None:
+        records: Iterable[LogRecord] = history.iter_logs(execution_id)
+    else:
+        if tail < 0:
+            raise UsageError("--tail takes a number of lines, 0 or more")
+        total = history.count_logs(execution_id)
+        records = history.last_logs(execution_id, tail)
+        if total > len(records):
+            print(f"... {total - len(records)} earlier log line(s) not shown (--tail {tail}; "
+                  f"--logs alone prints all {total})")
+    for record in records:
+        print(f"{record.date} {record.task_id or '-'} {record.level.ljust(5)} {record.message}")
 
 
 def cmd_storage(args: argparse.Namespace) -> int:

@@ -18,8 +18,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from engine.core.errors import InvalidFlowError, UsageError
 
 if TYPE_CHECKING:  # imported when the command runs: `roost validate` builds this parser too
+    from engine.core.config import RoostConfig
     from engine.core.events import Event
+    from engine.flow.model import Flow
     from engine.scheduling.events import TriggerEvent, TriggerStatus
+    from engine.scheduling.folder_watch import FolderWatch
+    from engine.scheduling.scheduler import TriggerScheduler
 
 EXIT_INTERRUPTED = 130
 LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4}
@@ -84,7 +88,7 @@ def describe(status: TriggerStatus) -> str:
     return f"  {status.key}  {status.type}  {status.state}  {detail or ''}".rstrip()
 
 
-def load_flows(path: Path, config: Any, printer: Printer) -> list[Any]:
+def load_flows(path: Path, config: RoostConfig, printer: Printer) -> list[Flow]:
     """The valid flows under `path`; each invalid one is reported and skipped."""
     from engine.flow.loader import discover_flow_files, load_flow
 
@@ -152,7 +156,8 @@ def cmd_triggers(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if interrupted.is_set() else 0
 
 
-def _watch_flows(path: Path, config: Any, printer: Printer, scheduler: Any) -> Any:
+def _watch_flows(path: Path, config: RoostConfig, printer: Printer,
+                 scheduler: TriggerScheduler) -> FolderWatch:
     """Reload the flows when a YAML file under `path` changes."""
     from engine.scheduling.folder_watch import FolderWatch
 

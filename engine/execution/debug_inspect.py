@@ -8,15 +8,18 @@ engine, so a secret rendered into a property never reaches a screen or a prompt.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from engine.store.secrets import Masker
 
 # Children are tasks of their own (each gets its own pause); id and type are shown apart.
 _NOT_RENDERED = frozenset({"id", "type", "tasks", "errors", "finally", "then", "else", "cases",
                            "defaults"})
 
 
-def render_properties(source: Mapping[str, Any], render: Any, masker: Any) -> tuple[dict[str, Any], dict[str, str]]:
+def render_properties(source: Mapping[str, Any], render: Callable[[Any], Any],
+                      masker: Masker) -> tuple[dict[str, Any], dict[str, str]]:
     """Each property of a task rendered on its own; returns (values, errors by property)."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -30,7 +33,7 @@ def render_properties(source: Mapping[str, Any], render: Any, masker: Any) -> tu
     return values, errors
 
 
-def masked_variables(variables: Mapping[str, Any], masker: Any) -> dict[str, Any]:
+def masked_variables(variables: Mapping[str, Any], masker: Masker) -> dict[str, Any]:
     """The variables in scope, masked and reduced to JSON types for browsing."""
     return {key: json_safe(masker.mask_value(value)) for key, value in variables.items()}
 

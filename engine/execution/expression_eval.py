@@ -8,10 +8,25 @@ Results are masked: evaluating ``secret('X')`` shows stars, as every screen does
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
+from engine.core.records import EPOCH, Execution, TaskRun
 from engine.execution.debug_inspect import json_safe
-from engine.core.records import EPOCH
+from engine.execution.runtime import Runtime
+from engine.flow.model import Flow
+
+
+class TemplateServices(Protocol):
+    """The functions templates call: secret(), read(), fileSize(), fileExists()."""
+
+    def secret(self, name: str) -> str: ...
+
+    def read(self, path: str) -> str: ...
+
+    def file_size(self, path: str) -> int: ...
+
+    def file_exists(self, path: str) -> bool: ...
 
 
 class EvaluationError(Exception):
@@ -22,7 +37,8 @@ class EvaluationError(Exception):
         self.message = message
 
 
-def evaluate_expression(runtime: Any, expression: str, variables: dict[str, Any], services: Any) -> Any:
+def evaluate_expression(runtime: Runtime, expression: str, variables: dict[str, Any],
+                        services: TemplateServices) -> Any:
     """The masked, JSON-safe value of ``expression``; raises EvaluationError with the reason."""
     from engine.template import TemplateError
 
@@ -39,7 +55,8 @@ def evaluate_expression(runtime: Any, expression: str, variables: dict[str, Any]
     return json_safe(runtime.masker.mask_value(value))
 
 
-def variables_of_finished(execution: Any, task_runs: Iterable[Any], flow: Any | None) -> dict[str, Any]:
+def variables_of_finished(execution: Execution, task_runs: Iterable[TaskRun],
+                          flow: Flow | None) -> dict[str, Any]:
     """The variables a finished execution's templates saw, rebuilt from its history.
 
     Outputs come from the recorded task runs (masked ones stay masked: a secret is never
@@ -80,7 +97,7 @@ def _place(outputs: dict[str, Any], task_id: str, value_path: tuple[str, ...], v
 class HistoryServices:
     """Template functions for a finished execution: read() of its own files; no secrets."""
 
-    def __init__(self, runtime: Any, execution: Any) -> None:
+    def __init__(self, runtime: Runtime, execution: Execution) -> None:
         self._runtime = runtime
         self._execution = execution
 
@@ -97,7 +114,7 @@ class HistoryServices:
         except SecretError as exc:
             raise self._error(str(exc)) from None
 
-    def _path(self, uri: str) -> Any:
+    def _path(self, uri: str) -> Path:
         from engine.store.storage import StorageError
 
         execution = self._execution
@@ -120,7 +137,7 @@ class HistoryServices:
             return False
 
 
-def evaluate_finished(runtime: Any, execution: Any, task_runs: Iterable[Any], flow: Any | None,
+def evaluate_finished(runtime: Runtime, execution: Execution, task_runs: Iterable[TaskRun], flow: Flow | None,
                       expression: str) -> Any:
     """Evaluate against an execution from the history (after a run, or a past one)."""
     variables = variables_of_finished(execution, task_runs, flow)

@@ -9,17 +9,19 @@ The flow is read again from its file: fixing the YAML and replaying is the point
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from engine.core.records import EPOCH, Execution, TaskRun
 from engine.core.states import State
+from engine.execution.replay_plan import ReplayPlan, TaskKey
+from engine.flow.model import Flow
+
+if TYPE_CHECKING:
+    from engine.execution.runtime import Runtime
+    from engine.workdir.snapshots import ExecutionSnapshots
 
 _REUSABLE = (State.SUCCESS, State.WARNING, State.SKIPPED)
-
-TaskKey = tuple[str, tuple[str, ...]]
-"""A task run's place in a flow: its task id and its ForEach value path."""
 
 
 class ReplayError(Exception):
@@ -31,28 +33,8 @@ class ReplayError(Exception):
         self.full_rerun_possible = full_rerun_possible
 
 
-@dataclass(frozen=True)
-class ReplayPlan:
-    """What a replay reuses, restores and runs again (handed to the executor in RunOptions)."""
-
-    original_id: str
-    from_task_id: str
-    reused: Mapping[TaskKey, TaskRun] = field(default_factory=dict)
-    children: Mapping[str, tuple[TaskRun, ...]] = field(default_factory=dict)
-    restore: Mapping[TaskKey, str] = field(default_factory=dict)
-    """Working-directory tasks whose new directory starts as a snapshot: key → snapshot name."""
-    files: Mapping[str, Any] = field(default_factory=dict)
-    """What the reused task runs changed in their directory (TaskFilesChanged by original run id)."""
-
-    def reused_run(self, task_id: str, value_path: tuple[str, ...]) -> TaskRun | None:
-        return self.reused.get((task_id, value_path))
-
-    def snapshot_for(self, task_id: str, value_path: tuple[str, ...]) -> str | None:
-        return self.restore.get((task_id, value_path))
-
-
-def plan_replay(execution: Execution, task_runs: list[TaskRun], from_task_id: str, flow: Any,
-                snapshots: Any | None) -> ReplayPlan:
+def plan_replay(execution: Execution, task_runs: list[TaskRun], from_task_id: str, flow: Flow,
+                snapshots: ExecutionSnapshots | None) -> ReplayPlan:
     """Work out a replay of ``execution`` from its first run of ``from_task_id``.
 
     ``snapshots`` is the original execution's :class:`~engine.workdir.snapshots.ExecutionSnapshots`
@@ -110,7 +92,7 @@ def plan_replay(execution: Execution, task_runs: list[TaskRun], from_task_id: st
     )
 
 
-def _working_directory_owner(target: TaskRun, ancestors: list[TaskRun], flow: Any) -> TaskRun | None:
+def _working_directory_owner(target: TaskRun, ancestors: list[TaskRun], flow: Flow) -> TaskRun | None:
     """The WorkingDirectory task run the target ran in, if it ran in one."""
     if not target.working_dir or not ancestors:
         return None
@@ -126,12 +108,12 @@ def _working_directory_owner(target: TaskRun, ancestors: list[TaskRun], flow: An
 class PreparedReplay:
     """A replay ready to hand to ``Executor.prepare``: the flow (read again), inputs, plan."""
 
-    flow: Any
+    flow: Flow
     inputs: dict[str, Any]
     plan: ReplayPlan
 
 
-def prepare_replay(runtime: Any, execution_id: str, from_task_id: str) -> PreparedReplay:
+def prepare_replay(runtime: Runtime, execution_id: str, from_task_id: str) -> PreparedReplay:
     """Read the execution from the history and its flow from its file; plan the replay.
 
     Raises ReplayError (unknown execution, missing snapshot, masked SECRET input...) and
@@ -144,7 +126,7 @@ def prepare_replay(runtime: Any, execution_id: str, from_task_id: str) -> Prepar
 
     history = runtime.history
     execution = history.get_execution(execution_id) if history is not None else None
-    if execution is None:
+    if history is None or execution is None:
         raise ReplayError(f"no execution '{execution_id}' in the history (see `roost executions`)")
     if not execution.flow_path or not Path(execution.flow_path).is_file():
         raise ReplayError(f"the flow file of execution {execution_id} ({execution.flow_path or 'unknown'}) "
@@ -160,3 +142,6 @@ def prepare_replay(runtime: Any, execution_id: str, from_task_id: str) -> Prepar
     plan = plan_replay(execution, history.task_runs(execution_id), from_task_id, flow, snapshots)
     plan = replace(plan, files=history.task_files(execution_id))
     return PreparedReplay(flow=flow, inputs=dict(execution.inputs), plan=plan)
+
+
+__all__ = ["PreparedReplay", "ReplayError", "ReplayPlan", "TaskKey", "plan_replay", "prepare_replay"]

@@ -6,15 +6,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.core.config import RoostConfig, RoostHome
+from engine.execution.replay_plan import ReplayPlan
 from engine.store.secrets import Masker, SecretStore
 from engine.store.storage import InternalStorage
 
 if TYPE_CHECKING:
     from engine.store.history import History
-    from engine.execution.replay import ReplayPlan
     from engine.template import TemplateEngine
 
 
@@ -41,7 +41,7 @@ class Runtime:
     masker: Masker
     secrets: SecretStore
     environ: Mapping[str, str]
-    _templates: Any = None
+    _templates: TemplateEngine | None = None
 
     @classmethod
     def create(cls, home: RoostHome, config: RoostConfig, *, history: bool = True,

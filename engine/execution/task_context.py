@@ -1,41 +1,58 @@
-"""What a running task sees: rendering, logging, storage, and (for flowables) its children."""
+"""The executor's side of `engine.tasks.context.TaskContext`: one per task run.
+
+Tasks see only the protocol; this class answers it from the parts of the execution
+(`RunServices`). It is created for every task run, so it stays thin: a property or a
+method here is one hop to the part that does the work.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from engine.core.config import RoostConfig, RoostHome
 from engine.core.durations import DurationError, parse_duration
 from engine.core.errors import TaskFailure
-from engine.core.events import MetricRecorded, OutputFileCaptured
+from engine.core.events import Event, MetricRecorded, OutputFileCaptured
+from engine.core.flow_info import FlowInfo
 from engine.core.records import TaskRun, utcnow
 from engine.core.states import State
-from engine.store.storage import StorageError
 from engine.core.truth import is_truthy
+from engine.execution.flow_versions import FlowVersions
+from engine.execution.replay_copier import ReplayCopier
+from engine.execution.run_state import RunState
+from engine.execution.runtime import RunOptions, Runtime
+from engine.execution.scope import Scope, child_scope
+from engine.execution.tree_walker import TreeWalker
+from engine.execution.variables import RunVariables
+from engine.execution.workdir_hooks import WorkdirHooks
+from engine.store.namespace_files import namespace_dir
+from engine.store.storage import InternalStorage, StorageError
+from engine.tasks.base import Task
+from engine.tasks.context import ChildGroup
 
-if TYPE_CHECKING:
-    from engine.execution.executor import ExecutionRun, Scope
-    from engine.flow.model import Flow
-    from engine.tasks.base import Task
+
+class RunServices(Protocol):
+    """The parts of one execution a task context reaches (the execution run provides them)."""
+
+    runtime: Runtime
+    options: RunOptions
+    state: RunState
+    versions: FlowVersions
+    variables: RunVariables
+    walker: TreeWalker
+    workdirs: WorkdirHooks
+    replay: ReplayCopier | None
 
 
-@dataclass(frozen=True)
-class ChildGroup:
-    """A list of tasks run in sequence under one iteration value (ForEach, Parallel branches)."""
-
-    tasks: Sequence[Task]
-    value: str | None = None
-
-
-class TaskContext:
+class RunTaskContext:
     """Handed to `Task.run`; all access to the engine goes through here."""
 
-    def __init__(self, run: ExecutionRun, task: Task, task_run: TaskRun, scope: Scope) -> None:
+    def __init__(self, run: RunServices, task: Task, task_run: TaskRun, scope: Scope) -> None:
         self._run = run
         self.task = task
         self.scope = scope
@@ -46,44 +63,67 @@ class TaskContext:
 
     # --- what the task runs in -------------------------------------------------
     @property
-    def flow(self) -> Flow:
-        return self._run.flow
+    def task_id(self) -> str:
+        return self.task.id
+
+    @property
+    def flow(self) -> FlowInfo:
+        return self._run.versions.info
 
     @property
     def execution_id(self) -> str:
-        return self._run.execution.id
+        return self._run.state.execution.id
 
     @property
     def task_run(self) -> TaskRun:
-        return self._run.task_run(self.task_run_id)
+        return self._run.state.task_run(self.task_run_id)
 
     @property
     def working_dir(self) -> Path | None:
         return self.scope.working_dir
 
     @property
-    def runtime(self) -> Any:
-        return self._run.runtime
-
-    @property
-    def options(self) -> Any:
-        return self._run.options
-
-    @property
-    def storage(self) -> Any:
-        return self._run.runtime.storage
-
-    @property
     def cancelled(self) -> bool:
         return self.stop.is_set()
 
+    # --- settings and services ---------------------------------------------------
+    @property
+    def config(self) -> RoostConfig:
+        return self._run.runtime.config
+
+    @property
+    def home(self) -> RoostHome:
+        return self._run.runtime.home
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return self._run.runtime.environ
+
+    @property
+    def storage(self) -> InternalStorage:
+        return self._run.runtime.storage
+
+    @property
+    def runner_option(self) -> str | None:
+        return self._run.options.runner
+
+    def namespace_dir(self, namespace: str) -> Path | None:
+        return namespace_dir(namespace, self.flow.path, explicit=self._run.options.namespace_dirs,
+                             configured=self._run.runtime.config.namespace_dirs)
+
     # --- rendering ---------------------------------------------------------------
     def variables(self) -> dict[str, Any]:
-        return self._run.variables_for(self)
+        return self._run.variables.for_task(self.task, self.task_run, self.scope, self.extra_variables)
 
     def render(self, value: Any, prop: str) -> Any:
         """Render a property value (strings inside maps and lists too); errors name the property."""
-        return self._run.render(self, value, prop)
+        if isinstance(value, str) and "{{" not in value and "{%" not in value:
+            return value
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        variables = self._run.variables
+        return variables.render(value, variables.for_task(self.task, self.task_run, self.scope,
+                                                          self.extra_variables), self.task.id, prop)
 
     def render_str(self, value: Any, prop: str) -> str:
         rendered = self.render(value, prop)
@@ -155,7 +195,7 @@ class TaskContext:
 
     # --- logging and metrics ---------------------------------------------------
     def log(self, level: str, message: str) -> None:
-        self._run.log(self.task_run_id, self.task.id, level, message)
+        self._run.state.log(self.task_run_id, self.task.id, level, message)
 
     def info(self, message: str) -> None:
         self.log("INFO", message)
@@ -171,18 +211,19 @@ class TaskContext:
 
     def notice_once(self, key: str, message: str) -> None:
         """A WARN line logged once per execution (e.g. why the Docker runner was not used)."""
-        if self._run.first_notice(key):
+        if self._run.state.first_notice(key):
             self.warn(message)
 
     def metric(self, name: str, kind: str, value: float, tags: dict[str, str] | None = None) -> None:
         entry = {"name": name, "type": kind, "value": value, "tags": tags or {}}
-        self._run.add_metric(self.task_run_id, entry)
-        self._run.bus.publish(MetricRecorded(self.execution_id, self.task_run_id, self.task.id,
-                                             name, kind, value, tags or {}, utcnow()))
+        state = self._run.state
+        state.add_metric(self.task_run_id, entry)
+        state.bus.publish(MetricRecorded(self.execution_id, self.task_run_id, self.task.id,
+                                         name, kind, value, tags or {}, utcnow()))
 
     def set_runner(self, description: str) -> None:
         """Which runner (and image) ran this task; shown per task in the workbench."""
-        self._run.update_task_run(self.task_run_id, runner=description)
+        self._run.state.update_task_run(self.task_run_id, runner=description)
 
     # --- files -------------------------------------------------------------------
     def store_output_file(self, name: str, path: Path, *, move: bool = True) -> str:
@@ -195,25 +236,28 @@ class TaskContext:
         except OSError as exc:
             kept = f" (it stays in {path.parent})" if path.exists() else ""
             raise TaskFailure(f"cannot store output file '{name}': {exc.strerror or exc}{kept}") from None
-        self._run.bus.publish(OutputFileCaptured(self.execution_id, self.task_run_id, self.task.id,
-                                                 name, uri, size))
+        self._run.state.bus.publish(OutputFileCaptured(self.execution_id, self.task_run_id, self.task.id,
+                                                       name, uri, size))
         return uri
 
     def create_working_directory(self) -> Path:
         """A new directory under ROOST_HOME/workdirs for this task run (kept per the run's policy)."""
-        return self._run.create_working_directory(self)
+        return self._run.workdirs.create(self.task.id, self.task_run_id)
 
     def restore_replay_snapshot(self, directory: Path) -> bool:
         """In a replay: fill a new working directory from the original's snapshot (True if done)."""
-        return self._run.restore_replay_snapshot(self, directory)
+        replay = self._run.replay
+        if replay is None:
+            return False
+        return replay.restore_snapshot(self.task.id, self.scope.value_path, directory, self.info)
 
-    def publish(self, event: Any) -> None:
-        self._run.bus.publish(event)
+    def publish(self, event: Event) -> None:
+        self._run.state.bus.publish(event)
 
     def storage_path(self, uri: str) -> Path:
         """The local file behind a kestra:// URI of this execution (or an input/trigger file)."""
         try:
-            return self._run.readable_storage_path(uri)
+            return self._run.variables.services.readable_storage_path(uri)
         except StorageError as exc:
             raise TaskFailure(str(exc)) from None
 
@@ -221,14 +265,15 @@ class TaskContext:
     def run_block(self, tasks: Sequence[Task], errors: Sequence[Task] = (),
                   finally_: Sequence[Task] = (), *, value: str | None = None,
                   working_dir: Path | None = None) -> State:
-        """Run children in sequence; `errors` after a failure, `finally` always; returns their combined state."""
-        scope = self._run.child_scope(self, value=value, working_dir=working_dir)
-        return self._run.run_block(tasks, errors, finally_, scope)
+        """Run children in sequence; `errors` after a failure, `finally` always; their combined state."""
+        scope = child_scope(self.scope, self.task, self.task_run, value=value, working_dir=working_dir)
+        return self._run.walker.run_block(tasks, errors, finally_, scope)
 
-    def run_concurrently(self, groups: Sequence[ChildGroup], limit: int) -> State:
+    def run_concurrently(self, groups: Sequence[ChildGroup[Task]], limit: int) -> State:
         """Run groups side by side (at most `limit` at once, 0 = all); each group in sequence."""
-        return self._run.run_groups(self, groups, limit)
+        return self._run.walker.run_groups(self.scope, self.task, self.task_run, groups, limit)
 
     def wait_for_resume(self, timeout: timedelta | None) -> bool:
         """Pause the execution until resumed; True when resumed, False when the delay ran out."""
-        return self._run.pause_task(self, timeout)
+        return self._run.state.pause_for_resume(self.task_run_id, self.task.id, timeout)
+

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import FlowError, InvalidFlowError
+from engine.core.yaml_source import Position, YamlList, YamlMap, load_yaml
 from engine.flow.model import Flow, FlowOutput
 from engine.flow.task_builder import TaskBuilder
-from engine.core.yaml_source import Position, YamlList, YamlMap, load_yaml
 
 FLOW_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
 NAMESPACE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")

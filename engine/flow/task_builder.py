@@ -9,8 +9,8 @@ from typing import Any
 
 from engine.core.durations import DurationError, parse_duration
 from engine.core.errors import FlowError
-from engine.flow.plugin_defaults import apply_plugin_defaults
 from engine.core.yaml_source import Position, YamlList, YamlMap
+from engine.flow.plugin_defaults import apply_plugin_defaults
 from engine.tasks import registry
 from engine.tasks.base import Task
 from engine.tasks.properties import Kind, PropSpec, property_specs

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.core.errors import FlowError
-from engine.flow.plugin_defaults import apply_plugin_defaults
 from engine.core.yaml_source import YamlMap
+from engine.flow.plugin_defaults import apply_plugin_defaults
 from engine.triggers.properties import check_properties
 from engine.triggers.registry import trigger_class, unknown_type_problem
 

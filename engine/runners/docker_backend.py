@@ -15,12 +15,13 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import requests
 from docker import errors as docker_errors
 
 from engine.core.errors import TaskFailure
+from engine.runners.backend import ContainerRequest, ProcessBackend, RunnerBackend, ScriptJob
+from engine.runners.context import RunnerContext
 from engine.runners.docker_engine import (
     ENGINES,
     LABEL_EXECUTION,
@@ -35,10 +36,6 @@ from engine.runners.docker_engine import (
 from engine.runners.docker_options import ContainerSettings, container_settings
 from engine.runners.docker_ownership import has_foreign_files, ownership_target, restore_ownership
 from engine.runners.process import ProcessResult
-
-if TYPE_CHECKING:
-    from engine.runners.selection import ContainerRequest, RunnerBackend, ScriptJob
-    from engine.execution.task_context import TaskContext
 
 MAX_LINE_BYTES = 1024 * 1024
 KILL_GRACE_SECONDS = 10.0
@@ -108,10 +105,10 @@ class DockerBackend:
         self.settings = settings
         self.engines = engines
 
-    def run(self, ctx: TaskContext, job: ScriptJob, on_line: Callable[[str, str], None]) -> ProcessResult:
+    def run(self, ctx: RunnerContext, job: ScriptJob, on_line: Callable[[str, str], None]) -> ProcessResult:
         ctx.set_runner(f"docker {self.settings.image}")
         labels = {**self.engine.owner_labels(), LABEL_EXECUTION: ctx.execution_id,
-                  LABEL_TASK_RUN: ctx.task_run_id, LABEL_TASK: ctx.task.id}
+                  LABEL_TASK_RUN: ctx.task_run_id, LABEL_TASK: ctx.task_id}
         try:
             container_id = self._create(ctx, job, labels)
             try:
@@ -128,7 +125,7 @@ class DockerBackend:
         except docker_errors.APIError as exc:
             raise TaskFailure(f"the Docker engine at {self.engine.url} answered: {_explain(exc)}") from None
 
-    def _create(self, ctx: TaskContext, job: ScriptJob, labels: dict[str, str]) -> str:
+    def _create(self, ctx: RunnerContext, job: ScriptJob, labels: dict[str, str]) -> str:
         api = self.engine.api
         workdir = os.path.abspath(job.cwd)
         settings = self.settings
@@ -139,7 +136,7 @@ class DockerBackend:
                 settings.image, command=list(job.args), entrypoint=settings.entrypoint,
                 working_dir=workdir, environment=container_environment(job, settings),
                 user=settings.user or "", labels=labels, host_config=host_config,
-                name=container_name(ctx.task.id), detach=True, stdin_open=False, tty=False)
+                name=container_name(ctx.task_id), detach=True, stdin_open=False, tty=False)
         except docker_errors.ImageNotFound:
             self.engine.forget_image(settings.image)
             raise TaskFailure(f"image {settings.image} not found on the Docker engine "
@@ -148,7 +145,7 @@ class DockerBackend:
             raise TaskFailure(f"cannot create a container of {settings.image}: {_explain(exc)}") from None
         return str(created["Id"])
 
-    def _attach_start_wait(self, ctx: TaskContext, container_id: str,
+    def _attach_start_wait(self, ctx: RunnerContext, container_id: str,
                            on_line: Callable[[str, str], None]) -> ProcessResult:
         api = self.engine.api
         frames = api.attach(container_id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
@@ -173,7 +170,7 @@ class DockerBackend:
             raise failures[0]
         return ProcessResult(exit_code=exit_code, stopped=stopped or ctx.stop.is_set())
 
-    def _follow(self, ctx: TaskContext, container_id: str, reader: threading.Thread) -> bool:
+    def _follow(self, ctx: RunnerContext, container_id: str, reader: threading.Thread) -> bool:
         """Wait for the output to end; kill the container when the task is stopped. True if killed."""
         while True:
             reader.join(0.05)
@@ -184,7 +181,7 @@ class DockerBackend:
                 reader.join(KILL_GRACE_SECONDS)
                 return True
 
-    def _exit_code(self, ctx: TaskContext, container_id: str) -> int:
+    def _exit_code(self, ctx: RunnerContext, container_id: str) -> int:
         """The exit code, waiting in short slices so that a stop still kills the container."""
         while True:
             try:
@@ -213,7 +210,7 @@ class DockerBackend:
             if "already in progress" not in str(exc):
                 raise
 
-    def _give_files_back(self, ctx: TaskContext, directory: Path, labels: dict[str, str]) -> None:
+    def _give_files_back(self, ctx: RunnerContext, directory: Path, labels: dict[str, str]) -> None:
         target = ownership_target()
         if target is None or not has_foreign_files(Path(directory), *target):
             return
@@ -228,15 +225,13 @@ def _explain(exc: BaseException) -> str:
     return str(exc).strip()
 
 
-def docker_backend_for(ctx: TaskContext, request: ContainerRequest, *, required: bool,
+def docker_backend_for(ctx: RunnerContext, request: ContainerRequest, *, required: bool,
                        engines: DockerEngines = ENGINES) -> RunnerBackend:
     """The Docker runner when usable; otherwise the process runner with one notice (auto) or an error."""
-    from engine.runners.selection import ProcessBackend
-
     settings = container_settings(request.image, request.options)
-    url = engine_url(settings.host, ctx.runtime.config.docker_host, ctx.runtime.environ)
+    url = engine_url(settings.host, ctx.config.docker_host, ctx.environ)
     try:
-        engine = engines.connect(url, ctx.runtime.environ)
+        engine = engines.connect(url, ctx.environ)
     except EngineUnreachable as exc:
         if required:
             raise TaskFailure(f"runner docker: cannot run image {request.image}: {exc}") from None

@@ -20,9 +20,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from engine.core.records import utcnow
-from engine.flow.plugin_defaults import apply_plugin_defaults
 from engine.execution.runtime import RunOptions
-from engine.triggers.base import WEBHOOK, TriggerContext, TriggerFiring, TriggerKey, TriggerServices
+from engine.flow.plugin_defaults import apply_plugin_defaults
 from engine.scheduling.events import (
     TriggerBus,
     TriggerFired,
@@ -30,9 +29,11 @@ from engine.scheduling.events import (
     TriggerStatus,
     TriggerStatusChanged,
 )
+from engine.scheduling.slots import TriggerSlot
+from engine.scheduling.trigger_context import PollContext, TriggerServices
+from engine.triggers.base import WEBHOOK, TriggerContext, TriggerFiring, TriggerKey
 from engine.triggers.properties import TriggerError, as_text
 from engine.triggers.registry import trigger_class
-from engine.scheduling.slots import TriggerSlot
 from engine.triggers.state import KeyValueStore, TriggerState
 
 if TYPE_CHECKING:
@@ -40,10 +41,10 @@ if TYPE_CHECKING:
 
     from engine.core.events import Event
     from engine.execution.executor import ExecutionHandle, Executor
-    from engine.flow.model import Flow
     from engine.execution.runtime import Runtime
-    from engine.triggers.webhook import WebhookRequest
+    from engine.flow.model import Flow
     from engine.scheduling.webhook_server import WebhookResponse, WebhookServer
+    from engine.triggers.webhook import WebhookRequest
 
 
 class TriggerScheduler:
@@ -198,11 +199,11 @@ class TriggerScheduler:
             self._register_webhook(slot)
         slot.start()
 
-    def make_context(self, slot: TriggerSlot) -> TriggerContext:
+    def make_context(self, slot: TriggerSlot) -> PollContext:
         assert slot.trigger is not None
-        return TriggerContext(self.runtime, slot.flow, slot.trigger,
-                              lambda level, message: self.log(slot, level, message),
-                              self._state, slot.stopped)
+        return PollContext(self.runtime, slot.flow, slot.trigger,
+                           lambda level, message: self.log(slot, level, message),
+                           self._state, slot.stopped)
 
     def _state(self, key: str, ttl: timedelta | None) -> TriggerState:
         return TriggerState(self._kv, key, ttl)
@@ -306,8 +307,8 @@ class TriggerScheduler:
 
     def handle_webhook_slot(self, slot: TriggerSlot, request: WebhookRequest) -> WebhookResponse:
         from engine.core.ids import new_id
-        from engine.triggers.webhook import WebhookTrigger, execution_response, request_variables
         from engine.scheduling.webhook_server import WebhookResponse
+        from engine.triggers.webhook import WebhookTrigger, execution_response, request_variables
 
         trigger = slot.trigger
         assert isinstance(trigger, WebhookTrigger)

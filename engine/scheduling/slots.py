@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from engine.core.records import parse_iso, utcnow
+from engine.scheduling.events import ACTIVE, DISABLED, PAUSED, UNSUPPORTED, TriggerStatus
 from engine.triggers.base import (
     POLLING,
     WEBHOOK,
@@ -25,14 +26,13 @@ from engine.triggers.base import (
     TriggerFiring,
     TriggerKey,
 )
-from engine.scheduling.events import ACTIVE, DISABLED, PAUSED, UNSUPPORTED, TriggerStatus
 from engine.triggers.properties import TriggerError
 
 if TYPE_CHECKING:
     from engine.execution.executor import ExecutionHandle
     from engine.flow.model import Flow
-    from engine.triggers.schedule import ScheduleTrigger
     from engine.scheduling.folder_watch import FolderWatch
+    from engine.triggers.schedule import ScheduleTrigger
 
 CATCH_UP_LIMIT = timedelta(seconds=60)  # later than this, a schedule's missed dates follow its recovery rule
 WATCH_SETTLE_SECONDS = 0.5

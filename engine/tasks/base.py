@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from engine.core.yaml_source import Position, YamlMap
 from engine.core.states import State
+from engine.core.yaml_source import Position, YamlMap
+from engine.tasks.context import TaskContext
 from engine.tasks.properties import Kind, prop
-
-if TYPE_CHECKING:
-    from engine.execution.task_context import TaskContext
 
 
 @dataclass
@@ -72,7 +70,7 @@ class Task:
         """Task-specific checks after the generic ones: (property or exact position, message) pairs."""
         return []
 
-    def run(self, ctx: TaskContext) -> dict[str, Any] | TaskResult:
+    def run(self, ctx: TaskContext[Task]) -> dict[str, Any] | TaskResult:
         raise NotImplementedError
 
 

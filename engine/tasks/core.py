@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from engine.core.errors import TaskFailure
+from engine.core.truth import is_truthy
 from engine.core.yaml_source import Position
-from engine.execution.task_context import TaskContext
 from engine.tasks.base import Task
+from engine.tasks.context import TaskContext
 from engine.tasks.properties import Kind, prop
 from engine.tasks.registry import register
-from engine.core.truth import is_truthy
 
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 
@@ -31,7 +31,7 @@ class Log(Task):
             return [("level", f"'level' must be one of {', '.join(LOG_LEVELS)}, not '{self.level}'")]
         return []
 
-    def run(self, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, ctx: TaskContext[Task]) -> dict[str, Any]:
         level = ctx.render_str(self.level, "level").upper()
         if level not in LOG_LEVELS:
             raise TaskFailure(f"property 'level': '{level}' is not one of {', '.join(LOG_LEVELS)}")
@@ -52,7 +52,7 @@ class Return(Task):
 
     format: Any = prop(kind=Kind.STRING)
 
-    def run(self, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, ctx: TaskContext[Task]) -> dict[str, Any]:
         return {"value": ctx.render_str(self.format, "format") if self.format is not None else None}
 
 
@@ -67,7 +67,7 @@ class Echo(Task):
     format: Any = prop(kind=Kind.STRING, required=True)
     level: str = prop("INFO", kind=Kind.STRING)
 
-    def run(self, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, ctx: TaskContext[Task]) -> dict[str, Any]:
         ctx.log(ctx.render_str(self.level, "level").upper(), ctx.render_str(self.format, "format"))
         return {}
 
@@ -83,7 +83,7 @@ class OutputValues(Task):
 
     values: Any = prop(kind=Kind.MAP)
 
-    def run(self, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, ctx: TaskContext[Task]) -> dict[str, Any]:
         return {"values": ctx.render(self.values, "values") or {}}
 
 
@@ -99,7 +99,7 @@ class Fail(Task):
     condition: Any = prop(kind=Kind.STRING)
     error_message: Any = prop("Task failure", kind=Kind.STRING)
 
-    def run(self, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, ctx: TaskContext[Task]) -> dict[str, Any]:
         if self.condition is not None and not is_truthy(ctx.render(self.condition, "condition")):
             return {}
         raise TaskFailure(ctx.render_str(self.error_message, "errorMessage"))

@@ -16,10 +16,11 @@ from typing import Any
 from engine.core.errors import TaskFailure
 from engine.store.files.java_glob import match_output_files
 from engine.store.files.safe_paths import UnsafePathError, safe_join
-from engine.execution.task_context import TaskContext
+from engine.tasks.base import Task
+from engine.tasks.context import TaskContext
 
 
-def render_input_files(ctx: TaskContext, raw: Any, prop: str) -> dict[str, str]:
+def render_input_files(ctx: TaskContext[Task], raw: Any, prop: str) -> dict[str, str]:
     """The rendered name -> content/URI map; a string must render to a JSON object."""
     if raw is None:
         return {}
@@ -45,7 +46,7 @@ def _content_text(value: Any) -> str:
     return str(value)
 
 
-def write_input_files(ctx: TaskContext, directory: Path, files: dict[str, str], prop: str) -> list[Path]:
+def write_input_files(ctx: TaskContext[Task], directory: Path, files: dict[str, str], prop: str) -> list[Path]:
     """Write each file into `directory`; names that would escape it are refused."""
     written = []
     for name, content in files.items():
@@ -71,7 +72,7 @@ def write_input_files(ctx: TaskContext, directory: Path, files: dict[str, str], 
     return written
 
 
-def capture_output_files(ctx: TaskContext, directory: Path, patterns: list[str],
+def capture_output_files(ctx: TaskContext[Task], directory: Path, patterns: list[str],
                          *, base: Path | None = None) -> dict[str, str]:
     """Move every file matching the Java-glob patterns into storage; name (relative path) -> URI."""
     if not patterns or not directory.is_dir():
@@ -85,5 +86,5 @@ def capture_output_files(ctx: TaskContext, directory: Path, patterns: list[str],
     return captured
 
 
-def render_patterns(ctx: TaskContext, raw: Any, prop: str) -> list[str]:
+def render_patterns(ctx: TaskContext[Task], raw: Any, prop: str) -> list[str]:
     return [str(p) for p in ctx.render_list(raw, prop)] if raw is not None else []

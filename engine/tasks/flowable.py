@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from engine.core.errors import TaskFailure
-from engine.core.yaml_source import Position
 from engine.core.states import State
-from engine.execution.task_context import ChildGroup, TaskContext
+from engine.core.truth import is_truthy
+from engine.core.yaml_source import Position
 from engine.tasks.base import FlowableTask, Task, TaskResult
+from engine.tasks.context import ChildGroup, TaskContext
 from engine.tasks.properties import Kind, prop
 from engine.tasks.registry import register
-from engine.core.truth import is_truthy
 
 
 @register
@@ -35,7 +35,7 @@ class Sequential(FlowableTask):
     def validate(self) -> list[tuple[str | Position, str]]:
         return [] if self.tasks else [("tasks", "'tasks' must not be empty")]
 
-    def run(self, ctx: TaskContext) -> TaskResult:
+    def run(self, ctx: TaskContext[Task]) -> TaskResult:
         return TaskResult(state=ctx.run_block(self.tasks, self.errors, self.finally_))
 
 
@@ -48,7 +48,7 @@ class AllowFailure(Sequential):
         "io.kestra.plugin.core.flow.AllowFailure", "io.kestra.core.tasks.flows.AllowFailure",
     )
 
-    def run(self, ctx: TaskContext) -> TaskResult:
+    def run(self, ctx: TaskContext[Task]) -> TaskResult:
         state = ctx.run_block(self.tasks, self.errors, self.finally_)
         return TaskResult(state=State.WARNING if state is State.FAILED else state)
 
@@ -72,13 +72,13 @@ class Parallel(FlowableTask):
     def validate(self) -> list[tuple[str | Position, str]]:
         return [] if self.tasks else [("tasks", "'tasks' must not be empty")]
 
-    def run(self, ctx: TaskContext) -> TaskResult:
+    def run(self, ctx: TaskContext[Task]) -> TaskResult:
         groups = [ChildGroup([task]) for task in self.tasks if not task.disabled]
         state = ctx.run_concurrently(groups, self.concurrent)
         return TaskResult(state=_after_children(ctx, state, self))
 
 
-def _after_children(ctx: TaskContext, state: State, task: FlowableTask) -> State:
+def _after_children(ctx: TaskContext[Task], state: State, task: FlowableTask) -> State:
     """Kestra's errors/finally around children that were not run through run_block."""
     if state is State.FAILED and task.errors:
         ctx.run_block(task.errors)
@@ -105,7 +105,7 @@ class If(FlowableTask):
         yield "else", self.else_
         yield from super().child_task_lists()
 
-    def run(self, ctx: TaskContext) -> TaskResult:
+    def run(self, ctx: TaskContext[Task]) -> TaskResult:
         branch = self.then if is_truthy(ctx.render(self.condition, "condition")) else self.else_
         ctx.debug(f"condition is {'true' if branch is self.then else 'false'}")
         return TaskResult(state=ctx.run_block(branch, self.errors, self.finally_))
@@ -133,7 +133,7 @@ class Switch(FlowableTask):
     def validate(self) -> list[tuple[str | Position, str]]:
         return [] if self.cases or self.defaults else [("cases", "needs 'cases' or 'defaults'")]
 
-    def run(self, ctx: TaskContext) -> TaskResult:
+    def run(self, ctx: TaskContext[Task]) -> TaskResult:
         value = ctx.render_str(self.value, "value")
         tasks = self.cases.get(value)
         used_defaults = tasks is None
@@ -141,7 +141,7 @@ class Switch(FlowableTask):
         return TaskResult(outputs={"value": value, "defaults": used_defaults}, state=state)
 
 
-def _iteration_values(ctx: TaskContext, raw: Any, prop_name: str) -> list[str]:
+def _iteration_values(ctx: TaskContext[Task], raw: Any, prop_name: str) -> list[str]:
     values = ctx.render_list(raw, prop_name)
     return [v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for v in values]
 
@@ -168,7 +168,7 @@ class ForEach(FlowableTask):
             problems.append(("concurrencyLimit", "'concurrencyLimit' must be 0 (no limit) or more"))
         return problems
 
-    def run(self, ctx: TaskContext) -> TaskResult:
+    def run(self, ctx: TaskContext[Task]) -> TaskResult:
         values = _iteration_values(ctx, self.values, "values")
         groups = [ChildGroup(self.tasks, value) for value in values]
         state = ctx.run_concurrently(groups, self.concurrency_limit)
@@ -195,7 +195,7 @@ class EachSequential(FlowableTask):
     def concurrency(self) -> int:
         return 1
 
-    def run(self, ctx: TaskContext) -> TaskResult:
+    def run(self, ctx: TaskContext[Task]) -> TaskResult:
         groups = [ChildGroup(self.tasks, v) for v in _iteration_values(ctx, self.value, "value")]
         state = ctx.run_concurrently(groups, self.concurrency())
         return TaskResult(state=_after_children(ctx, state, self))
@@ -242,7 +242,7 @@ class Pause(FlowableTask):
             return [("behavior", f"'behavior' must be one of {', '.join(PAUSE_BEHAVIORS)}")]
         return []
 
-    def run(self, ctx: TaskContext) -> TaskResult:
+    def run(self, ctx: TaskContext[Task]) -> TaskResult:
         duration = ctx.render_duration(self.pause_duration if self.pause_duration is not None else self.delay,
                                        "pauseDuration")
         ctx.info(f"paused for {duration.total_seconds():g}s" if duration else "paused until resumed")

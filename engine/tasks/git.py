@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 from engine.core.errors import TaskFailure
 from engine.store.files.safe_paths import UnsafePathError, safe_join
-from engine.execution.task_context import TaskContext
 from engine.tasks.base import Task
+from engine.tasks.context import TaskContext
 from engine.tasks.properties import Kind, prop
 from engine.tasks.registry import register
 
@@ -33,7 +33,7 @@ class Clone(Task):
     passphrase: Any = prop(kind=Kind.STRING)
     trusted_hosts: Any = prop(kind=Kind.LIST)
 
-    def run(self, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, ctx: TaskContext[Task]) -> dict[str, Any]:
         # GitPython costs ~30 ms to import: only flows that clone pay it, never `roost validate`.
         from engine.store.git_clone import CloneError, CloneRequest, clone_repository
 
@@ -56,7 +56,7 @@ class Clone(Task):
             tag=ctx.render_optional_str(self.tag, "tag"),
             username=ctx.render_optional_str(self.username, "username"),
             password=ctx.render_optional_str(self.password, "password"),
-            url_rewrites=ctx.runtime.config.git_url_rewrites,
+            url_rewrites=ctx.config.git_url_rewrites,
         )
         try:
             result = clone_repository(request, ctx.info)

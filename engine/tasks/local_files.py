@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from engine.core.errors import TaskFailure
-from engine.execution.task_context import TaskContext
 from engine.tasks.base import Task
+from engine.tasks.context import TaskContext
 from engine.tasks.file_transfer import (
     capture_output_files,
     render_input_files,
@@ -34,7 +34,7 @@ class LocalFiles(Task):
     inputs: Any = prop(kind=Kind.MAP_OR_STRING)
     outputs: Any = prop(kind=Kind.LIST_OR_STRING)
 
-    def run(self, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, ctx: TaskContext[Task]) -> dict[str, Any]:
         directory = ctx.working_dir
         if directory is None:
             raise TaskFailure("LocalFiles must be inside a WorkingDirectory task (it has no directory of its own)")

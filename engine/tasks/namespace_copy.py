@@ -9,13 +9,13 @@ from typing import Any
 from engine.core.errors import TaskFailure
 from engine.store.files.namespace_filter import NamespaceFileFilter, list_namespace_files
 from engine.store.files.safe_paths import UnsafePathError, safe_join
-from engine.store.namespace_files import namespace_dir
-from engine.execution.task_context import TaskContext
+from engine.tasks.base import Task
+from engine.tasks.context import TaskContext
 
 IF_EXISTS = ("OVERWRITE", "FAIL", "WARN", "IGNORE")
 
 
-def copy_namespace_files(ctx: TaskContext, directory: Path, raw: Any, prop: str = "namespaceFiles") -> int:
+def copy_namespace_files(ctx: TaskContext[Task], directory: Path, raw: Any, prop: str = "namespaceFiles") -> int:
     """Copy the configured namespaces' files; returns how many were copied."""
     if raw is None:
         return 0
@@ -33,7 +33,7 @@ def copy_namespace_files(ctx: TaskContext, directory: Path, raw: Any, prop: str 
         raise TaskFailure(f"property '{prop}.ifExists' must be one of {', '.join(IF_EXISTS)}")
     copied = 0
     for namespace in namespaces:
-        root = namespace_dir(namespace, ctx.flow.path, ctx.runtime, ctx.options)
+        root = ctx.namespace_dir(namespace)
         if root is None or not root.is_dir():
             ctx.warn(f"namespace '{namespace}' has no files folder: looked for "
                      f"--namespace-files {namespace}=DIR, roost.toml [namespaces] and "

@@ -19,10 +19,11 @@ from typing import Any, ClassVar
 
 from engine.core.errors import TaskFailure
 from engine.core.ids import new_id
+from engine.runners.backend import ScriptJob
 from engine.runners.protocol import parse_protocol_line
-from engine.runners.selection import ScriptJob, select_runner
-from engine.execution.task_context import TaskContext
+from engine.runners.selection import select_runner
 from engine.tasks.base import Task
+from engine.tasks.context import TaskContext
 from engine.tasks.file_transfer import (
     capture_output_files,
     render_input_files,
@@ -59,15 +60,15 @@ class ScriptTask(Task):
     target_os: Any = prop(kind=Kind.STRING)
     runner: Any = prop(kind=Kind.STRING, deprecated="is deprecated in Kestra; use taskRunner")
 
-    def commands_text(self, ctx: TaskContext, directory: Path) -> list[str]:
+    def commands_text(self, ctx: TaskContext[Task], directory: Path) -> list[str]:
         raise NotImplementedError
 
-    def interpreter_args(self, ctx: TaskContext) -> list[str]:
+    def interpreter_args(self, ctx: TaskContext[Task]) -> list[str]:
         if self.interpreter is None:
             return ["/bin/sh", "-c"]
         return [_text(a) for a in ctx.render_list(self.interpreter, "interpreter")]
 
-    def run(self, ctx: TaskContext) -> dict[str, Any]:
+    def run(self, ctx: TaskContext[Task]) -> dict[str, Any]:
         directory = ctx.working_dir or ctx.create_working_directory()
         copy_namespace_files(ctx, directory, self.namespace_files)
         write_input_files(ctx, directory, render_input_files(ctx, self.input_files, "inputFiles"),
@@ -94,13 +95,13 @@ class ScriptTask(Task):
             raise TaskFailure(f"Command failed with exit code {outputs['exitCode']}", outputs)
         return outputs
 
-    def _literal_output_names(self, ctx: TaskContext) -> list[str]:
+    def _literal_output_names(self, ctx: TaskContext[Task]) -> list[str]:
         if self.output_files is None:
             return []
         names = render_patterns(ctx, self.output_files, "outputFiles")
         return [n for n in names if not any(ch in n for ch in "*?[{") and ":" not in n]
 
-    def _prepare_output_dir(self, ctx: TaskContext, directory: Path) -> Path | None:
+    def _prepare_output_dir(self, ctx: TaskContext[Task], directory: Path) -> Path | None:
         wanted = self.output_directory is True or any(
             "outputDir" in str(v) for v in (getattr(self, "script", None), getattr(self, "commands", None),
                                              self.before_commands) if v is not None)
@@ -110,14 +111,14 @@ class ScriptTask(Task):
         output_dir.mkdir(exist_ok=True)
         return output_dir
 
-    def _shell_script(self, ctx: TaskContext, lines: list[str], directory: Path) -> str:
+    def _shell_script(self, ctx: TaskContext[Task], lines: list[str], directory: Path) -> str:
         before = [] if self.before_commands is None else [
             _text(c) for c in ctx.render_list(self.before_commands, "beforeCommands")]
         parts = ([("set -e")] if ctx.render_bool(self.fail_fast, "failFast") else []) + before + lines
         text = "\n".join(parts)
         return _localise_storage_uris(ctx, text, directory)
 
-    def _execute(self, ctx: TaskContext, directory: Path, script: str) -> dict[str, Any]:
+    def _execute(self, ctx: TaskContext[Task], directory: Path, script: str) -> dict[str, Any]:
         env = ctx.render_map(self.env, "env") if self.env is not None else {}
         job = ScriptJob(
             args=[*self.interpreter_args(ctx), script],
@@ -149,7 +150,7 @@ def script_file_path(directory: Path, task_run_id: str) -> Path:
     return directory / f".roost-script-{task_run_id}.py"
 
 
-def _localise_storage_uris(ctx: TaskContext, text: str, directory: Path) -> str:
+def _localise_storage_uris(ctx: TaskContext[Task], text: str, directory: Path) -> str:
     """kestra:// URIs in commands become paths of local copies in the working directory."""
     def replace(match: re.Match[str]) -> str:
         uri = match.group(0)
@@ -165,7 +166,7 @@ def _localise_storage_uris(ctx: TaskContext, text: str, directory: Path) -> str:
 class _OutputCollector:
     """Turns streamed lines into log events, outputs (`vars`) and metrics."""
 
-    def __init__(self, ctx: TaskContext) -> None:
+    def __init__(self, ctx: TaskContext[Task]) -> None:
         self.ctx = ctx
         self.vars: dict[str, Any] = {}
         self.stdout_lines = 0
@@ -203,7 +204,7 @@ class ShellCommands(ScriptTask):
 
     commands: Any = prop(kind=Kind.LIST_OR_STRING, required=True)
 
-    def commands_text(self, ctx: TaskContext, directory: Path) -> list[str]:
+    def commands_text(self, ctx: TaskContext[Task], directory: Path) -> list[str]:
         return [_text(c) for c in ctx.render_list(self.commands, "commands")]
 
 
@@ -216,7 +217,7 @@ class ShellScript(ScriptTask):
 
     script: Any = prop(kind=Kind.STRING, required=True)
 
-    def commands_text(self, ctx: TaskContext, directory: Path) -> list[str]:
+    def commands_text(self, ctx: TaskContext[Task], directory: Path) -> list[str]:
         return [ctx.render_str(self.script, "script")]
 
 
@@ -238,7 +239,7 @@ class PythonCommands(ScriptTask):
     commands: Any = prop(kind=Kind.LIST_OR_STRING, required=True)
     dependencies: Any = prop(kind=Kind.LIST_OR_STRING)
 
-    def commands_text(self, ctx: TaskContext, directory: Path) -> list[str]:
+    def commands_text(self, ctx: TaskContext[Task], directory: Path) -> list[str]:
         return _with_dependencies(ctx, self.dependencies,
                                   [_text(c) for c in ctx.render_list(self.commands, "commands")])
 
@@ -254,14 +255,14 @@ class PythonScript(ScriptTask):
     script: Any = prop(kind=Kind.STRING, required=True)
     dependencies: Any = prop(kind=Kind.LIST_OR_STRING)
 
-    def commands_text(self, ctx: TaskContext, directory: Path) -> list[str]:
+    def commands_text(self, ctx: TaskContext[Task], directory: Path) -> list[str]:
         source = ctx.render_str(self.script, "script")
         path = script_file_path(directory, ctx.task_run_id)
         path.write_text(source, encoding="utf-8")
         return _with_dependencies(ctx, self.dependencies, [f"python {path.name}"])
 
 
-def _with_dependencies(ctx: TaskContext, raw: Any, commands: list[str]) -> list[str]:
+def _with_dependencies(ctx: TaskContext[Task], raw: Any, commands: list[str]) -> list[str]:
     if raw is None:
         return commands
     packages = [_text(p) for p in ctx.render_list(raw, "dependencies")]

@@ -15,11 +15,12 @@ from typing import Any
 from engine.core.durations import DurationError, parse_duration
 from engine.core.errors import TaskFailure
 from engine.store.files.java_glob import match_output_files
-from engine.execution.task_context import TaskContext
+from engine.tasks.base import Task
+from engine.tasks.context import TaskContext
 
 
-def _cache_paths(ctx: TaskContext) -> tuple[Path, Path]:
-    folder = ctx.runtime.home.cache / "workdirs" / f"{ctx.flow.namespace}.{ctx.flow.id}"
+def _cache_paths(ctx: TaskContext[Task]) -> tuple[Path, Path]:
+    folder = ctx.home.cache / "workdirs" / f"{ctx.flow.namespace}.{ctx.flow.id}"
     return folder / f"{ctx.task.id}.tar", folder / f"{ctx.task.id}.json"
 
 
@@ -33,7 +34,7 @@ def _ttl_seconds(config: dict[str, Any]) -> float | None:
         raise TaskFailure(f"cache.ttl: {exc}") from None
 
 
-def restore_cache(ctx: TaskContext, directory: Path, config: dict[str, Any]) -> int:
+def restore_cache(ctx: TaskContext[Task], directory: Path, config: dict[str, Any]) -> int:
     archive, meta = _cache_paths(ctx)
     if not archive.is_file() or not meta.is_file():
         ctx.debug("no cache to restore yet")
@@ -52,7 +53,7 @@ def restore_cache(ctx: TaskContext, directory: Path, config: dict[str, Any]) -> 
     return len(members)
 
 
-def save_cache(ctx: TaskContext, directory: Path, config: dict[str, Any]) -> int:
+def save_cache(ctx: TaskContext[Task], directory: Path, config: dict[str, Any]) -> int:
     patterns = [str(p) for p in config.get("patterns", [])]
     files = match_output_files(directory, patterns)
     archive, meta = _cache_paths(ctx)

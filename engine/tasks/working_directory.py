@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 
 from engine.core.errors import TaskFailure
 from engine.core.events import WorkingDirectoryChanged
-from engine.core.yaml_source import Position
 from engine.core.states import State
-from engine.execution.task_context import TaskContext
+from engine.core.yaml_source import Position
 from engine.tasks.base import FlowableTask, Task, TaskResult
+from engine.tasks.context import TaskContext
 from engine.tasks.file_transfer import (
     capture_output_files,
     render_input_files,
@@ -61,7 +61,7 @@ class WorkingDirectory(FlowableTask):
             problems.append(("cache", "'cache' needs a 'patterns' list (and optionally a 'ttl')"))
         return problems
 
-    def run(self, ctx: TaskContext) -> TaskResult:
+    def run(self, ctx: TaskContext[Task]) -> TaskResult:
         directory = ctx.create_working_directory()
         ctx.publish(WorkingDirectoryChanged(ctx.execution_id, ctx.task_run_id, self.id,
                                                         str(directory)))

@@ -9,21 +9,15 @@ RunContext: `{{ secret('AWS_ACCESS_KEY_ID') }}` is read when the poll needs it.
 
 from __future__ import annotations
 
-import shutil
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
-from engine.core.ids import new_id
-from engine.triggers.properties import Prop, Report, TriggerError, as_duration
-
-if TYPE_CHECKING:
-    from engine.flow.model import Flow
-    from engine.execution.runtime import Runtime
-    from engine.triggers.state import TriggerState
+from engine.triggers.properties import Prop, Report, as_duration
+from engine.triggers.state import TriggerState
 
 POLLING, SCHEDULE, WEBHOOK = "polling", "schedule", "webhook"
 
@@ -94,105 +88,48 @@ class Trigger:
         raise NotImplementedError
 
 
-class TriggerServices:
-    """Template functions available to trigger properties: secret() only, as in Kestra."""
+class TriggerContext(Protocol):
+    """What one evaluation (poll) of one trigger sees; the scheduler provides it.
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    A trigger type depends on this, never on the scheduler, the runtime or the flow model:
+    the implementation is :class:`engine.scheduling.trigger_context.PollContext`.
+    """
 
-    def secret(self, name: str) -> str:
-        from engine.store.secrets import SecretError
-        from engine.template import TemplateError
-
-        try:
-            return self._runtime.secrets.get(name)
-        except SecretError as exc:
-            raise TemplateError(str(exc)) from None
-
-    def _unavailable(self, *_args: Any) -> Any:
-        from engine.template import TemplateError
-
-        raise TemplateError("files cannot be read while rendering a trigger property")
-
-    read = file_size = file_exists = _unavailable
-
-
-class TriggerContext:
-    """What one evaluation of one trigger sees: rendering, logging, storage, dedup state."""
-
-    def __init__(self, runtime: Runtime, flow: Flow, trigger: Trigger,
-                 log: Callable[[str, str], None], state: Callable[[str, timedelta | None], TriggerState],
-                 stop: threading.Event | None = None) -> None:
-        self.runtime = runtime
-        self.flow = flow
-        self.trigger = trigger
-        self.execution_id = new_id()
-        self._log = log
-        self._state = state
-        self.stop = stop or threading.Event()
-        self.retry_after: float | None = None  # seconds: poll again sooner (e.g. a file still being written)
-        self._stored: list[str] = []
+    execution_id: str
+    """The id the execution this poll may start will have (files are stored under it)."""
+    stop: threading.Event
+    retry_after: float | None
+    """Seconds: poll again sooner than the interval (e.g. a file still being written)."""
 
     @property
-    def key(self) -> TriggerKey:
-        return TriggerKey(self.flow.namespace, self.flow.id, self.trigger.id)
+    def key(self) -> TriggerKey: ...
 
     def log(self, level: str, message: str) -> None:
-        self._log(level, self.runtime.masker.mask(message))
-
-    def variables(self) -> dict[str, Any]:
-        envs: dict[str, str] = {}
-        for prefix in self.runtime.config.env_prefixes:
-            for name, value in self.runtime.environ.items():
-                if name.startswith(prefix) and len(name) > len(prefix):
-                    envs[name[len(prefix):].lower()] = value
-        return {
-            "flow": {"id": self.flow.id, "namespace": self.flow.namespace, "revision": 1},
-            "trigger": {"id": self.trigger.id, "type": self.trigger.type},
-            "envs": envs, "globals": {}, "labels": dict(self.flow.labels),
-        }
-
-    def render(self, value: Any, name: str) -> Any:
-        """A property rendered for this poll; a template error names the property."""
-        if value is None or isinstance(value, bool | int | float):
-            return value
-        if isinstance(value, str) and "{{" not in value and "{%" not in value:
-            return value
-        from engine.template import TemplateError
-
-        try:
-            return self.runtime.templates.render_value(value, self.variables(), TriggerServices(self.runtime))
-        except TemplateError as exc:
-            raise TriggerError(f"property '{name}': {exc.message}") from None
+        """A line in the trigger's log, masked."""
+        ...
 
     def prop(self, name: str) -> Any:
-        return self.render(self.trigger.props.get(name), name)
+        """The trigger property `name`, rendered for this poll (a template error names it)."""
+        ...
+
+    def render(self, value: Any, name: str) -> Any: ...
 
     def state(self, default_key: str, ttl: timedelta | None) -> TriggerState:
-        return self._state(default_key, ttl)
+        """The trigger's dedup state (what it saw already), stored across runs."""
+        ...
 
     def storage_uri(self, name: str) -> str:
-        """A new kestra:/// URI for a file this trigger hands to the execution it starts."""
-        storage = self.runtime.storage
-        safe = PurePosixPath(name.replace("\\", "/")).name or "file"
-        candidate = safe
-        counter = 1
-        while True:
-            uri = storage.trigger_file_uri(self.flow.namespace, self.flow.id, self.execution_id,
-                                           self.trigger.id, candidate)
-            if uri not in self._stored:
-                break
-            counter += 1
-            stem, dot, suffix = safe.partition(".")
-            candidate = f"{stem}-{counter}{dot}{suffix}"
-        self._stored.append(uri)
-        return uri
+        """A new kestra:/// URI for a file this poll hands to the execution it starts."""
+        ...
+
+    def put_file(self, uri: str, path: Path) -> None:
+        """Copy a local file into internal storage at `uri` (raises OSError)."""
+        ...
+
+    def path_of(self, uri: str) -> Path:
+        """Where internal storage keeps `uri` on disk (to stream a download into)."""
+        ...
 
     def discard_files(self) -> None:
         """Remove what this evaluation stored: no execution will own it."""
-        if not self._stored:
-            return
-        storage = self.runtime.storage
-        prefix = storage.execution_prefix(self.flow.namespace, self.flow.id, self.execution_id)
-        shutil.rmtree(storage.root.joinpath(*prefix.strip("/").split("/")), ignore_errors=True)
-        self._stored.clear()
+        ...

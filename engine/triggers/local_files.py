@@ -82,7 +82,7 @@ class LocalFilesTrigger(Trigger):
             raise TriggerError(f"property 'regExp' is not a valid regular expression: {exc}") from None
         on = as_enum(ctx.prop("on"), "on", ON_VALUES, "CREATE_OR_UPDATE")
         state = ctx.state(as_text(ctx.prop("stateKey"), "stateKey")
-                          or default_key(ctx.flow.namespace, ctx.flow.id, self.id),
+                          or default_key(ctx.key.namespace, ctx.key.flow_id, self.id),
                           as_duration(ctx.prop("stateTtl"), "stateTtl", None))
         now = time.time()
         present: list[str] = []
@@ -117,7 +117,7 @@ class LocalFilesTrigger(Trigger):
     def _store(self, ctx: TriggerContext, path: Path, stat: os.stat_result, change: str) -> dict[str, Any]:
         uri = ctx.storage_uri(path.name)
         try:
-            ctx.runtime.storage.put_file(uri, path)
+            ctx.put_file(uri, path)
         except OSError as exc:
             raise TriggerError(f"cannot read {path}: {exc.strerror}") from None
         return {

@@ -115,7 +115,7 @@ class S3Trigger(Trigger):
         on = as_enum(ctx.prop("on"), "on", ON_VALUES, "CREATE_OR_UPDATE")
         ttl = as_duration(ctx.prop("stateTtl"), "stateTtl", None)
         state_key = as_text(ctx.prop("stateKey"), "stateKey") or default_key(
-            ctx.flow.namespace, ctx.flow.id, self.id)
+            ctx.key.namespace, ctx.key.flow_id, self.id)
         state = ctx.state(state_key, ttl)
         fired: list[tuple[dict[str, Any], str]] = []
         for item in listed:
@@ -178,7 +178,7 @@ class S3Trigger(Trigger):
                   change: str) -> dict[str, Any]:
         key = item["Key"]
         uri = ctx.storage_uri(key.rstrip("/").rsplit("/", 1)[-1] or "object")
-        target = ctx.runtime.storage.path_of(uri)
+        target = ctx.path_of(uri)
         target.parent.mkdir(parents=True, exist_ok=True)
         extra = {"RequestPayer": v} if (v := as_text(ctx.prop("requestPayer"), "requestPayer")) else {}
         response = client.get_object(Bucket=bucket, Key=key, **extra)

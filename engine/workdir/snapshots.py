@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from engine.workdir.manifest import FileEntry, Manifest, format_bytes, settled
 from engine.workdir.snapshot_files import (
     READ_FLAGS,
     copy_hashing,
@@ -35,7 +36,6 @@ from engine.workdir.snapshot_files import (
     restore_file,
     unlink_quietly,
 )
-from engine.workdir.manifest import FileEntry, Manifest, format_bytes, settled
 
 _MAX_CHAIN = 16
 """Longest run of delta manifests before a full one, so reading a snapshot stays cheap."""

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from engine.core.debug import DebugCommand
-from engine.execution.expression_eval import EvaluationError, evaluate_finished
 from engine.core.states import State
+from engine.execution.expression_eval import EvaluationError, evaluate_finished
 from tests.conftest import Engine, leftover_processes
 
 THREE = """

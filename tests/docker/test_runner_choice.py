@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from engine.core.config import RoostConfig
-from engine.flow.loader import load_flow
 from engine.execution.runtime import RunOptions
+from engine.flow.loader import load_flow
 from tests.conftest import REPO_ROOT
 
 HEADER = "id: choice\nnamespace: company.team\n"

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.store.files.namespace_filter import KestraIgnore, NamespaceFileFilter, list_namespace_files
+from engine.store.files.namespace_filter import (
+    KestraIgnore,
+    NamespaceFileFilter,
+    list_namespace_files,
+)
 
 FILES = [
     "notes.txt", "secret.key", "main.py",

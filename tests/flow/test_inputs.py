@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.flow.input_values import resolve_inputs
 from engine.flow.inputs import (
     INPUT_TYPES,
     InputDefinition,
     InputError,
     parse_input_definitions,
-    resolve_inputs,
 )
 
 

@@ -37,7 +37,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 def roost(*args: str, home: Path, cwd: Path | None = None, env: dict[str, str] | None = None,
           timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run `roost ARGS` with ROOST_HOME=home; a traceback on stderr fails the test."""
-    result = subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "tui.launcher", *args], capture_output=True,
                             text=True, env=roost_env(home, env), cwd=cwd or REPO_ROOT,
                             timeout=timeout, errors="replace")
     assert_no_traceback(result.stderr)
@@ -59,7 +59,7 @@ def start_roost(*args: str, home: Path, env: dict[str, str] | None = None,
 
     Pipes fill up at 64 KB: a run that logs more must get files for stdout/stderr.
     """
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", *args], stdout=stdout,
+    return subprocess.Popen([sys.executable, "-m", "tui.launcher", *args], stdout=stdout,
                             stderr=stderr, text=True, errors="replace",
                             env=roost_env(home, env), cwd=cwd or REPO_ROOT, start_new_session=True)
 

@@ -23,9 +23,9 @@ from engine.core.config import RoostConfig, RoostHome
 from engine.core.errors import FlowError, InvalidFlowError
 from engine.core.events import LogLine
 from engine.execution.executor import Executor
+from engine.execution.runtime import RunOptions, Runtime
 from engine.flow.loader import MAX_TASK_DEPTH, load_flow_text
 from engine.flow.model import Flow
-from engine.execution.runtime import RunOptions, Runtime
 from engine.tasks import registry
 from engine.tasks.properties import Kind, property_specs
 from tests.conftest import REPO_ROOT

@@ -16,9 +16,9 @@ import pytest
 from engine.core.config import RoostConfig
 from engine.core.events import TaskFilesChanged
 from engine.execution.executor import Executor
-from engine.flow.loader import load_flow
 from engine.execution.replay import ReplayError, prepare_replay
 from engine.execution.runtime import RunOptions
+from engine.flow.loader import load_flow
 from tests.conftest import REPO_ROOT, Engine, RunResult
 
 FLOW = """

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from engine.workdir import snapshots as snapshots_module
-from engine.workdir.snapshots import ExecutionSnapshots, SnapshotError, prune_snapshots
 from engine.workdir.manifest import SMALL_FILE_BYTES, Manifest, scan
+from engine.workdir.snapshots import ExecutionSnapshots, SnapshotError, prune_snapshots
 
 MiB = 1 << 20
 

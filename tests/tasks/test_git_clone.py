@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from engine.store.git_clone import CloneError, CloneRequest, clone_repository, mask_secrets, rewrite_url
+from engine.store.git_clone import (
+    CloneError,
+    CloneRequest,
+    clone_repository,
+    mask_secrets,
+    rewrite_url,
+)
 from tests.gitrepos import basic_auth_git_http, free_port, git, history_repo, silent_server
 
 TRANSPORTS = ["file", "daemon"]

@@ -17,11 +17,11 @@ import pytest
 from engine.core.config import RoostConfig
 from engine.core.events import Event, ExecutionChanged
 from engine.core.records import Execution
-from engine.flow.model import Flow
 from engine.execution.runtime import RunOptions
-from engine.triggers.base import TriggerKey
+from engine.flow.model import Flow
 from engine.scheduling.events import TriggerEvent, TriggerLog
 from engine.scheduling.scheduler import TriggerScheduler
+from engine.triggers.base import TriggerKey
 from tests.conftest import Engine
 
 ACCESS_KEY, SECRET_KEY, REGION = "AKIAROOSTTESTKEY", "roost-test-secret-key-0123456789", "us-east-1"

@@ -20,8 +20,8 @@ from engine.core.records import TaskRun
 from engine.execution.executor import ExecutionHandle
 from tests.tui.conftest import Workbench, screen_text, select_flow, wait_until
 from tests.tui.test_snapshots import SIZE, _quiet, _select, frozen  # noqa: F401
+from tui.app.debug_view import paused_hint
 from tui.app.roost_app import RoostApp
-from tui.app.debug_control import paused_hint
 from tui.screens.evaluate import EvaluateScreen
 from tui.screens.main import DetailTabs
 from tui.widgets.debug_pane import DebugPane

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import tui.models.log_store as log_store_module
-from tui.models.log_store import LogEntry, LogStore
+from tui.models.log_entry import LogEntry
+from tui.models.log_store import LogStore
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 LEVELS = ("INFO", "INFO", "DEBUG", "WARN", "ERROR", "TRACE")

@@ -17,8 +17,10 @@ from textual.pilot import Pilot
 from textual.selection import Selection
 from textual.widgets import Input
 
-from tui.models.log_store import LogEntry, LogStore
-from tui.widgets.log_view import LogView, display_text, level_letter
+from tui.models.log_entry import LogEntry
+from tui.models.log_rows import display_text, level_letter
+from tui.models.log_store import LogStore
+from tui.widgets.log_view import LogView
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 LEVELS = ("INFO", "INFO", "WARN", "ERROR", "DEBUG")

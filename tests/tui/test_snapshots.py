@@ -45,10 +45,12 @@ def frozen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RoostApp
     def fixed_id() -> str:
         return f"id{next(counter):020d}"
 
-    for target in ("engine.execution.executor.new_id", "engine.tasks.scripts.new_id"):
+    for target in ("engine.execution.executor.new_id", "engine.execution.task_lifecycle.new_id",
+                   "engine.execution.replay_copier.new_id", "engine.tasks.scripts.new_id"):
         monkeypatch.setattr(target, fixed_id)
-    for target in ("engine.execution.executor.utcnow", "engine.core.records.utcnow",
-                   "engine.execution.task_context.utcnow", "tui.models.formatting.now"):
+    for target in ("engine.execution.run_state.utcnow", "engine.execution.variables.utcnow",
+                   "engine.core.records.utcnow", "engine.execution.task_context.utcnow",
+                   "tui.models.formatting.now"):
         monkeypatch.setattr(target, lambda: FIXED)
     monkeypatch.setattr(RoostApp, "_frame", lambda self: 0)
     environ = dict(os.environ)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 
 from engine.core.records import TaskRun
-from engine.flow.loader import load_flow_text
 from engine.core.states import State
+from engine.flow.loader import load_flow_text
 from tui.models.task_nodes import TaskNode, build_task_nodes, short_type
 
 FLOW = textwrap.dedent("""

@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual import work
 from textual.message import Message
 
+from tui.app.host import report_error
 from tui.models.flow_catalog import ReloadKind, ReloadResult, is_flow_file
 from tui.widgets.banner import ErrorBanner
-from tui.widgets.flow_list import FlowList
-from tui.app.workbench import WorkbenchCore
 
-__all__ = ["FlowFilesChanged", "HotReloadMixin"]
+if TYPE_CHECKING:
+    from tui.app.host import AppHost
+    from tui.app.runs import Runs
+    from tui.app.selection import Selection
+    from tui.app.trigger_control import TriggerControl
+    from tui.app.workspace import Workspace
+
+__all__ = ["FlowFilesChanged", "HotReload"]
 
 
 class FlowFilesChanged(Message):
@@ -32,18 +38,39 @@ class FlowFilesChanged(Message):
         self.paths = paths
 
 
-class HotReloadMixin(WorkbenchCore):
-    """The workbench's hot reload (mixed into :class:`~tui.app.roost_app.RoostApp`)."""
+class HotReload:
+    """Watches PATH in a thread and applies what changed on the UI thread."""
 
-    def _watch_flows(self, folder: Path, stop: threading.Event) -> None:
-        self._flow_watcher(folder, stop)
+    def __init__(self, host: AppHost, workspace: Workspace, selection: Selection, runs: Runs,
+                 triggers: TriggerControl) -> None:
+        self._host = host
+        self._workspace = workspace
+        self._selection = selection
+        self._runs = runs
+        self._triggers = triggers
+        self._stop = threading.Event()
+        self.reload_count = 0
+        """Hot reloads applied (tests and benchmarks wait on it)."""
 
-    @work(thread=True, group="flow-watch", exit_on_error=False)
-    def _flow_watcher(self, folder: Path, stop: threading.Event) -> None:
+    def start_watching(self) -> None:
+        catalog = self._workspace.catalog
+        if catalog is None:
+            return
+        self._host.run_worker(partial(self._watch, catalog.folder), name="flow-watcher",
+                              group="flow-watch", exit_on_error=False, thread=True)
+
+    def stop_watching(self) -> None:
+        self._stop.set()
+
+    def _watch(self, folder: Path) -> None:
+        """The watcher thread: one :class:`FlowFilesChanged` per debounced batch of changes."""
         from watchfiles import watch
 
-        home = self._home_root()
-        root = self.catalog.root if self.catalog is not None else folder
+        session = self._workspace.session
+        home = session.home.root if session is not None else None
+        catalog = self._workspace.catalog
+        root = catalog.root if catalog is not None else folder
+        stop = self._stop
 
         def relevant(_change: Any, name: str) -> bool:
             path = Path(name)
@@ -57,28 +84,25 @@ class HotReloadMixin(WorkbenchCore):
                                  raise_interrupt=False):
                 if stop.is_set():
                     return
-                self.post_message(FlowFilesChanged(sorted({Path(p) for _c, p in changes})))
+                self._host.post_message(FlowFilesChanged(sorted({Path(p) for _c, p in changes})))
         except Exception as exc:  # no inotify, too many watches...: the workbench still works
-            self.call_from_thread(self.notify, f"hot reload is off: {exc}", severity="warning")
+            self._host.call_from_thread(self._host.notify, f"hot reload is off: {exc}",
+                                        severity="warning")
 
-    def _home_root(self) -> Path | None:
-        if self.session is not None:
-            return self.session.home.root
-        return None
-
-    def on_flow_files_changed(self, event: FlowFilesChanged) -> None:
-        catalog = self.catalog
-        if catalog is None:
+    def files_changed(self, paths: list[Path]) -> None:
+        """The watcher's batch, on the UI thread."""
+        if self._workspace.catalog is None:
             return
         try:
-            self.apply_file_changes(event.paths)
+            self.apply(paths)
         except Exception as exc:
-            self._report_error("reloading flows failed", exc)
+            report_error(self._host, "reloading flows failed", exc)
 
-    def apply_file_changes(self, paths: Iterable[Path]) -> None:
+    def apply(self, paths: Iterable[Path]) -> None:
         """Re-parse changed flow files; report namespace-file changes."""
-        catalog = self.catalog
+        catalog = self._workspace.catalog
         assert catalog is not None
+        host, selection = self._host, self._selection
         namespace_changes: list[Path] = []
         results = []
         for path in paths:
@@ -89,40 +113,39 @@ class HotReloadMixin(WorkbenchCore):
         if namespace_changes:
             names = ", ".join(_namespace_label(catalog.folder, p) for p in namespace_changes[:3])
             more = f" (+{len(namespace_changes) - 3})" if len(namespace_changes) > 3 else ""
-            self.notify(f"Namespace files changed: {names}{more}", timeout=3)
+            host.notify(f"Namespace files changed: {names}{more}", timeout=3)
         changed = [r for r in results if r.kind is not ReloadKind.UNCHANGED]
         if not changed:
             return
         self._update_live_executions(changed)
-        main = self.main
-        main.query_one(FlowList).set_entries(catalog.sorted_entries(), self._flow_states())
+        selection.show_flows(catalog.sorted_entries())
         for result in changed:
             if result.kind is ReloadKind.ADDED:
-                self.notify(f"New flow: {result.entry.path.name}", timeout=2)
+                host.notify(f"New flow: {result.entry.path.name}", timeout=2)
             elif result.kind is ReloadKind.DELETED:
-                self.notify(f"Flow removed: {result.entry.path.name}", timeout=2)
-        selected = self.selected_entry
+                host.notify(f"Flow removed: {result.entry.path.name}", timeout=2)
+        selected = selection.selected_entry
         if selected is None:
             if catalog.entries:
-                main.query_one(FlowList).set_entries(catalog.sorted_entries(), None)
+                selection.show_flows(catalog.sorted_entries())
             else:
-                self.selected_path = None
-                self.show_execution(None)
-                self._refresh_tree(force=True)
-                main.query_one(ErrorBanner).show_message(f"no flows under {self.path}")
+                selection.selected_path = None
+                selection.show_execution(None)
+                selection.refresh_tree(force=True)
+                host.main.query_one(ErrorBanner).show_message(
+                    f"no flows under {self._workspace.path}")
         elif any(r.entry.path == selected.path for r in changed):
-            self._refresh_tree(force=True)
-            self._refresh_flow_panes()
-            if self.auto_run and selected.valid and selected.flow is not None:
-                self.start_run(selected.flow, self.last_inputs.get(selected.key, {}))
-        self._flows_reloaded()
+            selection.refresh_tree(force=True)
+            selection.refresh_flow_panes()
+            self._runs.run_again_on_save(selected)
+        self._triggers.flows_reloaded()
         self.reload_count += 1
-        self._update_status()
+        selection.refresh_status()
 
     def _update_live_executions(self, changed: Iterable[ReloadResult]) -> None:
         """A flow saved without errors applies to its live executions' tasks not run yet (a
         paused one runs the new definition next); the notification says what changed."""
-        session = self.session
+        session = self._workspace.session
         if session is None:
             return
         for result in changed:
@@ -136,11 +159,11 @@ class HotReloadMixin(WorkbenchCore):
                 try:
                     update = handle.update_flow(flow)
                 except Exception as exc:
-                    self._report_error(f"could not apply {result.entry.path.name}", exc)
+                    report_error(self._host, f"could not apply {result.entry.path.name}", exc)
                     continue
                 model.flow = flow
-                self.notify(f"{flow.id} {execution_id[:8]}: {update.describe()}", timeout=8,
-                            markup=False)
+                self._host.notify(f"{flow.id} {execution_id[:8]}: {update.describe()}",
+                                  timeout=8, markup=False)
 
 
 def _is_namespace_file(folder: Path, path: Path) -> bool:

@@ -10,145 +10,125 @@ asks whether to run the whole flow again with the original inputs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from functools import partial
+from typing import TYPE_CHECKING
 
-from textual import work
-from textual.app import SystemCommand
-from textual.binding import Binding, BindingType
-from textual.screen import Screen
-
-from engine.core.errors import InvalidFlowError
-from engine.execution.replay import ReplayError
+from tui.app.host import report_error
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.main import DetailTabs
-from tui.widgets.flow_list import FlowList
-from tui.app.workbench import WorkbenchCore
 
 if TYPE_CHECKING:
-    from engine.execution.replay import PreparedReplay
-    from tui.models.run_model import ExecutionModel
+    from tui.app.host import AppHost
+    from tui.app.live_updates import LiveUpdates
+    from tui.app.runs import Runs
+    from tui.app.selection import Selection
+    from tui.app.workspace import Workspace
+    from tui.engine_port import PreparedReplay, ReplayError
 
-__all__ = ["ReplayControlMixin"]
+__all__ = ["ReplayControl"]
 
 
-class ReplayControlMixin(WorkbenchCore):
-    """``P``: replay the shown execution from the selected task (mixed into
-    :class:`~tui.app.roost_app.RoostApp`)."""
+class ReplayControl:
+    """``P``: replay the shown execution from the selected task."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("P", "replay", "Replay from task", show=False),
-    ]
+    def __init__(self, host: AppHost, workspace: Workspace, selection: Selection,
+                 live: LiveUpdates, runs: Runs) -> None:
+        self._host = host
+        self._workspace = workspace
+        self._selection = selection
+        self._live = live
+        self._runs = runs
 
-    def action_replay(self) -> None:
-        session, model = self.session, self.shown
+    def replay_from_selected_task(self) -> None:
+        host = self._host
+        session, model = self._workspace.session, self._selection.shown
         if session is None:
-            self.notify(self.startup_error or "the engine is not available", severity="error")
+            host.notify(self._workspace.unavailable, severity="error")
             return
         if model is None:
-            self.notify("Nothing to replay: run the flow or open an execution from History",
+            host.notify("Nothing to replay: run the flow or open an execution from History",
                         severity="warning", timeout=3)
             return
-        item = self.selected_item
+        item = self._selection.selected_item
         if item is None or item.kind != "task" or not item.task_id:
-            self.notify("Select a task in Tasks, then P replays the execution from it",
+            host.notify("Select a task in Tasks, then P replays the execution from it",
                         severity="warning", timeout=3)
             return
         if model.live or not model.finished or session.is_running(model.id):
-            self.notify(f"{model.execution.flow_id} {model.id[:8]} is still "
+            host.notify(f"{model.execution.flow_id} {model.id[:8]} is still "
                         f"{model.execution.state.value}: replay it once it has finished",
                         severity="warning", timeout=4)
             return
-        self.notify(f"Replaying {model.id[:8]} from '{item.task_id}'…", timeout=2)
-        self._plan_replay(model.id, item.task_id)
+        host.notify(f"Replaying {model.id[:8]} from '{item.task_id}'…", timeout=2)
+        host.run_worker(partial(self._plan_in_thread, model.id, item.task_id),
+                        name="plan-replay", group="replay", exclusive=True, thread=True)
 
-    @work(thread=True, exclusive=True, group="replay")
-    def _plan_replay(self, execution_id: str, task_id: str) -> None:
-        session = self.session
+    def _plan_in_thread(self, execution_id: str, task_id: str) -> None:
+        from tui.engine_port import InvalidFlowError, ReplayError
+
+        host = self._host
+        session = self._workspace.session
         assert session is not None
         try:
             prepared = session.plan_replay(execution_id, task_id)
         except ReplayError as exc:
-            self.call_from_thread(self._replay_refused, execution_id, task_id, exc)
+            host.call_from_thread(self._refused, execution_id, task_id, exc)
             return
         except InvalidFlowError as exc:
             first = exc.errors[0] if exc.errors else None
             where = f"{first.line}:{first.column} {first.message}" if first else str(exc)
-            self.call_from_thread(self.notify, f"Cannot replay: the flow file has errors, fix "
+            host.call_from_thread(host.notify, f"Cannot replay: the flow file has errors, fix "
                                   f"them first ({where})", severity="error", timeout=8)
             return
         except Exception as exc:
-            self.call_from_thread(self._report_error, "could not prepare the replay", exc)
+            host.call_from_thread(report_error, host, "could not prepare the replay", exc)
             return
-        self.call_from_thread(self._start_replay, execution_id, task_id, prepared)
+        host.call_from_thread(self._start, execution_id, task_id, prepared)
 
-    def _start_replay(self, execution_id: str, task_id: str, prepared: PreparedReplay) -> None:
-        from engine.flow.inputs import InputError
+    def _start(self, execution_id: str, task_id: str, prepared: PreparedReplay) -> None:
+        from tui.engine_port import InputError
 
-        session = self.session
+        session = self._workspace.session
         assert session is not None
         try:
             model = session.replay(execution_id, task_id, prepared=prepared,
-                                   options=self._run_options_for(prepared.flow))
+                                   options=self._workspace.run_options_for(prepared.flow))
         except InputError as exc:
-            self.notify(f"Cannot replay: {exc.message}", severity="error", timeout=8)
+            self._host.notify(f"Cannot replay: {exc.message}", severity="error", timeout=8)
             return
         except Exception as exc:
-            self._report_error("could not start the replay", exc)
+            report_error(self._host, "could not start the replay", exc)
             return
         plan = prepared.plan
         restored = ", working directory restored" if plan.restore else ""
-        self.notify(f"Replaying {execution_id[:8]} from '{task_id}': {len(plan.reused)} task "
-                    f"run(s) reused{restored}", timeout=4)
-        self._show_new_execution(model)
+        self._host.notify(f"Replaying {execution_id[:8]} from '{task_id}': {len(plan.reused)} "
+                          f"task run(s) reused{restored}", timeout=4)
+        self._live.ensure_ticking()
+        self._selection.show_new_execution(model, select_its_flow=True)
 
-    def _show_new_execution(self, model: ExecutionModel) -> None:
-        """Make a just-started execution the shown one (its flow selected), as ``r`` does."""
-        key = model.flow_key
-        self.latest[key] = model.id
-        self._ensure_ticking()
-        main = self.main
-        entry = self.catalog.by_key(key) if self.catalog is not None else None
-        if entry is not None and entry.path != self.selected_path:
-            self.selected_path = entry.path
-            main.query_one(FlowList).select_path(entry.path)
-            self._refresh_flow_panes()
-        self.show_execution(model)
-        detail = main.query_one(DetailTabs)
-        if detail.active in ("source", "history"):
-            detail.active = "logs"
-        main.query_one(FlowList).set_states(self._flow_states())
-
-    def _replay_refused(self, execution_id: str, task_id: str, error: ReplayError) -> None:
+    def _refused(self, execution_id: str, task_id: str, error: ReplayError) -> None:
         if not error.full_rerun_possible:
-            self.notify(f"Cannot replay: {error.message}", severity="error", timeout=8)
+            self._host.notify(f"Cannot replay: {error.message}", severity="error", timeout=8)
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._run_whole_flow_again(execution_id)
 
-        self.push_screen(ConfirmScreen(f"Cannot replay from '{task_id}': {error.message}",
-                                       "Run the whole flow again? (y/n)"), answered)
+        self._host.push_screen(ConfirmScreen(f"Cannot replay from '{task_id}': {error.message}",
+                                             "Run the whole flow again? (y/n)"), answered)
 
     def _run_whole_flow_again(self, execution_id: str) -> None:
         """A normal run of the execution's flow (as the catalog has it now) with its inputs."""
-        session = self.session
+        session = self._workspace.session
         model = session.models.get(execution_id) if session is not None else None
         if model is None:
             return
-        entry = self.catalog.by_key(model.flow_key) if self.catalog is not None else None
+        entry = self._workspace.entry_for_key(model.flow_key)
         if entry is not None and (entry.errors or entry.flow is None):
-            self.notify(f"{entry.path.name} has errors; fix them first", severity="error")
+            self._host.notify(f"{entry.path.name} has errors; fix them first", severity="error")
             return
         flow = entry.flow if entry is not None else model.flow
         if flow is None:
-            self.notify(f"the flow of {execution_id[:8]} is not loaded", severity="error")
+            self._host.notify(f"the flow of {execution_id[:8]} is not loaded", severity="error")
             return
-        self.start_run(flow, dict(model.raw_inputs))
-
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Replay from task",
-                            "Replay the shown execution from the task selected in Tasks (P)",
-                            self.action_replay)
+        self._runs.start(flow, dict(model.raw_inputs))

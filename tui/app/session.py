@@ -1,8 +1,9 @@
 """The workbench's side of the engine: runtime, executor, runs, history. No widgets here.
 
-The TUI talks to the engine only through this object: control commands go in (run, cancel,
+The TUI drives the engine only through this object: control commands go in (run, cancel,
 resume), events come out through :class:`~tui.models.run_model.EventInbox` and are folded into
-:class:`~tui.models.run_model.ExecutionModel` objects by the UI thread.
+:class:`~tui.models.run_model.ExecutionModel` objects by the UI thread. The engine types it
+holds come from :mod:`tui.engine_port`, like everywhere else in ``tui/``.
 """
 
 from __future__ import annotations
@@ -14,18 +15,21 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.core.config import RoostConfig, RoostHome
-from engine.execution.runtime import RunOptions, Runtime
+from tui.engine_port import RoostConfig, RoostHome, RunOptions, Runtime
+from tui.models.log_entry import LogEntry
 from tui.models.run_model import EventInbox, ExecutionModel
-from tui.models.log_store import LogEntry
 
 if TYPE_CHECKING:
-    from engine.core.records import Execution, TaskRun
-    from engine.execution.executor import ExecutionHandle, Executor
-    from engine.flow.model import Flow
-    from engine.execution.replay import PreparedReplay
-    from engine.scheduling.events import TriggerEvent
-    from engine.scheduling.scheduler import TriggerScheduler
+    from tui.engine_port import (
+        Execution,
+        ExecutionHandle,
+        Executor,
+        Flow,
+        PreparedReplay,
+        TaskRun,
+        TriggerEvent,
+        TriggerScheduler,
+    )
 
 __all__ = ["WorkbenchSession"]
 
@@ -57,7 +61,7 @@ class WorkbenchSession:
     @property
     def executor(self) -> Executor:
         if self._executor is None:
-            from engine.execution.executor import Executor
+            from tui.engine_port import Executor
 
             self._executor = Executor(self.runtime)
             self._executor.bus.subscribe(self.inbox)
@@ -88,7 +92,7 @@ class WorkbenchSession:
         """Read the flow file again and plan a replay of ``execution_id`` from ``task_id``
         (blocking: waits for the history to hold the execution's end). Raises ``ReplayError``
         and ``InvalidFlowError``."""
-        from engine.execution.replay import prepare_replay
+        from tui.engine_port import prepare_replay
 
         if self.runtime.history is not None:
             self.runtime.history.flush(timeout=10)
@@ -162,7 +166,7 @@ class WorkbenchSession:
         """Run the triggers of ``flows`` through this session's executor, so the executions
         they start are folded and shown like any run. ``listener`` gets every trigger event on
         the scheduler's threads."""
-        from engine.scheduling.scheduler import TriggerScheduler
+        from tui.engine_port import TriggerScheduler
 
         if self.triggers is not None:
             return self.triggers
@@ -207,7 +211,7 @@ class WorkbenchSession:
     def _on_trigger_event(self, event: TriggerEvent) -> None:
         """On the scheduler's threads. A fired execution is registered before it starts (the
         scheduler publishes TriggerFired first), so none of its events is lost."""
-        from engine.scheduling.events import TriggerFired
+        from tui.engine_port import TriggerFired
 
         scheduler = self.triggers
         if isinstance(event, TriggerFired) and scheduler is not None:
@@ -264,7 +268,7 @@ class WorkbenchSession:
     # -- files ---------------------------------------------------------------------------------
 
     def execution_workdir(self, model: ExecutionModel) -> Path:
-        from engine.workdir.directories import flow_folder
+        from tui.engine_port import flow_folder
 
         execution = model.execution
         return flow_folder(self.home.workdirs, execution.namespace, execution.flow_id) / execution.id
@@ -333,7 +337,7 @@ def _execution_id_of(event: Any) -> str | None:
 def _parse_date(text: str) -> Any:
     from datetime import datetime
 
-    from engine.core.records import parse_iso
+    from tui.engine_port import parse_iso
 
     try:
         return parse_iso(text) or datetime.min

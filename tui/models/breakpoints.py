@@ -10,7 +10,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.store.history import History
+    from tui.engine_port import History
 
 __all__ = ["BreakpointStore"]
 

@@ -1,10 +1,10 @@
 """What a task changed in its working directory, as data the Changes pane lists and previews.
 
 The engine records each task's :class:`~engine.workdir.manifest.ChangeSet` and keeps snapshots
-of the directory as the task found it (snapshot ``<task run id>``) and as it left it
-(``<task run id>.after``). A preview reads the file's bytes from those snapshots: an added
-file's content, a deleted file's old content, a modified text file's unified diff. No widgets
-here; reading a snapshot blocks, so callers run ``change_preview`` in a thread.
+of the directory as the task found it and as it left it; the engine's ``read_change`` reads
+both sides of one change from them (the UI never opens snapshot files itself). A preview
+shows an added file's content, a deleted file's old content, a modified text file's unified
+diff. No widgets here; reading a snapshot blocks, so callers run ``change_preview`` in a thread.
 """
 
 from __future__ import annotations
@@ -13,20 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.workdir.file_diff import is_probably_text, text_diff
-from engine.workdir.manifest import ChangeKind, format_bytes
-from engine.workdir.tracking import after_name
+from tui.engine_port import ChangeKind, format_bytes, is_probably_text, sizes_text, text_diff
 from tui.models.previews import HEAD_BYTES, MessagePreview, Preview, TextPreview, lexer_for
 
 if TYPE_CHECKING:
-    from engine.core.events import TaskFilesChanged
-    from engine.workdir.snapshots import ExecutionSnapshots
-    from engine.workdir.manifest import FileChange
+    from tui.engine_port import FileChange, TaskFilesChanged
 
-__all__ = ["MAX_PREVIEW_BYTES", "ChangedFile", "change_preview", "change_sizes", "files_of"]
-
-MAX_PREVIEW_BYTES = 4 * 1024 * 1024
-"""Files bigger than this (on either side) are described, not read: a snapshot read is whole."""
+__all__ = ["ChangedFile", "change_preview", "files_of"]
 
 
 @dataclass(frozen=True)
@@ -54,61 +47,22 @@ def files_of(record: TaskFilesChanged) -> list[ChangedFile]:
             for change in record.changes.changes]
 
 
-def change_sizes(change: FileChange) -> str:
-    """``1.2 KiB`` (added), ``88 B`` (deleted), ``300 B → 412 B`` (modified)."""
-    if change.kind == ChangeKind.ADDED:
-        return format_bytes(change.size_after or 0)
-    if change.kind == ChangeKind.DELETED:
-        return format_bytes(change.size_before or 0)
-    return f"{format_bytes(change.size_before or 0)} → {format_bytes(change.size_after or 0)}"
-
-
-class _Unreadable(Exception):
-    """A side of the change cannot be shown; the message says why."""
-
-
 def change_preview(snapshots_root: Path, item: ChangedFile) -> Preview:
     """The content (added), the old content (deleted) or a unified diff (modified, text) of
     one changed file; a message when it is binary, too big or a snapshot is missing."""
-    from engine.workdir.snapshots import ExecutionSnapshots, SnapshotError
+    from tui.engine_port import ChangeUnreadable, read_change
 
     change = item.change
-    snapshots = ExecutionSnapshots.open_existing(snapshots_root, item.execution_id)
     try:
-        old = (_read(snapshots, item, item.task_run_id, "before", change.size_before)
-               if change.kind != ChangeKind.ADDED else None)
-        new = (_read(snapshots, item, after_name(item.task_run_id), "after", change.size_after)
-               if change.kind != ChangeKind.DELETED else None)
-    except _Unreadable as exc:
-        return MessagePreview(str(exc), "warning")
-    except (SnapshotError, OSError) as exc:
-        return MessagePreview(f"cannot read {change.path} from the snapshot: {exc}", "error")
+        contents = read_change(snapshots_root, item.execution_id, item.task_run_id, item.task_id,
+                               change, snapshot_kept=item.snapshot, note=item.note)
+    except ChangeUnreadable as exc:
+        return MessagePreview(str(exc), "error" if exc.severity == "error" else "warning")
     if change.kind == ChangeKind.MODIFIED:
-        return _diff_preview(change, old, new)
-    data = new if change.kind == ChangeKind.ADDED else old
+        return _diff_preview(change, contents.old, contents.new)
+    data = contents.new if change.kind == ChangeKind.ADDED else contents.old
     assert data is not None
     return _content_preview(change, data)
-
-
-def _read(snapshots: ExecutionSnapshots, item: ChangedFile, name: str, side: str,
-          size: int | None) -> bytes:
-    path = item.change.path
-    if not snapshots.has(name):
-        recorded = item.note if side == "before" and not item.snapshot else None
-        reason = recorded or snapshots.missing_reason(name) or "no snapshot was recorded"
-        raise _Unreadable(f"no snapshot of the directory {side} {item.task_id}, so {path} "
-                          f"cannot be shown: {reason}")
-    if size is not None and size > MAX_PREVIEW_BYTES:
-        raise _Unreadable(f"{path}: {change_sizes(item.change)}, too big to show here "
-                          f"(over {format_bytes(MAX_PREVIEW_BYTES)})")
-    data = snapshots.read(name, path)
-    if data is None:
-        manifest = snapshots.manifest(name)
-        entry = manifest.entries.get(path) if manifest is not None else None
-        if entry is not None and entry.link is not None:
-            raise _Unreadable(f"{path} is a symlink → {entry.link} ({side} {item.task_id})")
-        raise _Unreadable(f"{path} is not in the snapshot {side} {item.task_id}")
-    return data
 
 
 def _content_preview(change: FileChange, data: bytes) -> Preview:
@@ -123,7 +77,7 @@ def _content_preview(change: FileChange, data: bytes) -> Preview:
 def _diff_preview(change: FileChange, old: bytes | None, new: bytes | None) -> Preview:
     lines = text_diff(old, new, change.path)
     if lines is None:
-        return MessagePreview(f"binary: {change_sizes(change)}")
+        return MessagePreview(f"binary: {sizes_text(change)}")
     if not lines:
         return MessagePreview(f"{change.path}: same content; its permission bits or type changed")
     return TextPreview("\n".join(lines), "diff", False, len(new or b""))

@@ -13,11 +13,10 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.core.errors import FlowError, InvalidFlowError
-from engine.flow.loader import discover_flow_files, load_flow_text
+from tui.engine_port import FlowError, InvalidFlowError, discover_flow_files, load_flow_text
 
 if TYPE_CHECKING:
-    from engine.flow.model import Flow
+    from tui.engine_port import Flow
 
 __all__ = [
     "FlowCatalog", "FlowEntry", "ReloadKind", "ReloadResult", "display_path", "is_flow_file",

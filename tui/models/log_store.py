@@ -3,7 +3,8 @@
 Why not a list of strings (RichLog, Log)? A long flow easily logs hundreds of megabytes; holding
 every line as Python objects (or, worse, as rendered segments) costs ~10x the text size and makes
 the UI freeze on big writes. Here the text lives in an append-only *spool file*, one escaped line
-per entry, and memory holds only what the UI needs to navigate and filter quickly:
+per entry (format in :mod:`tui.models.log_entry`), and memory holds only what the UI needs to
+navigate and filter quickly:
 
 * ``array('Q')`` byte offset of each line in the spool (8 bytes/line),
 * ``array('B')`` level rank of each line (1 byte/line),
@@ -12,61 +13,34 @@ per entry, and memory holds only what the UI needs to navigate and filter quickl
 
 That is ~13 bytes per line, ~14 MB for 1,000,000 lines. Lines are read back with ``os.pread`` at
 their offset (one read for a contiguous range), so the TUI only ever decodes what is on screen.
-
-Spool line format (UTF-8 with ``surrogatepass`` so invalid/binary characters survive)::
-
-    time \\t level \\t task_run_id \\t task_id \\t message \\n
-
-Every field is escaped: ``\\`` -> ``\\\\``, TAB -> ``\\t``, LF -> ``\\n``, CR -> ``\\r``; ``None`` is
-written as ``\\N`` (a sequence no escaped value can contain), so a line never holds a raw tab or
-newline inside a field and the byte offsets stay exact.
+Filters (:mod:`tui.models.log_filter`) read only those arrays; search scans the spool in chunks
+(:mod:`tui.models.spool_scan`).
 """
 
 from __future__ import annotations
 
 import bisect
 import os
-import re
 import tempfile
 import threading
 import weakref
 from array import array
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the engine never imports tui; tui only needs the type
-    from engine.core.events import LogLine
+from tui.models.log_entry import (
+    NONE_FIELD,
+    SPOOL_ENCODING,
+    SPOOL_ERRORS,
+    LogEntry,
+    escape_field,
+)
+from tui.models.log_filter import LogFilterView, TaskRunFilter
+from tui.models.log_levels import level_rank
+from tui.models.spool_scan import scan_chunk
 
-__all__ = [
-    "LEVEL_RANKS", "LEVELS", "LogEntry", "LogFilterView", "LogStore", "TaskRunFilter", "level_rank",
-]
-
-LEVELS: tuple[str, ...] = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
-"""Kestra's levels, lowest first; a level's rank is its position here."""
-
-LEVEL_RANKS: dict[str, int] = {
-    "TRACE": 0,
-    "DEBUG": 1,
-    "INFO": 2,
-    "WARN": 3,
-    "WARNING": 3,
-    "ERROR": 4,
-    "CRITICAL": 4,
-    "FATAL": 4,
-}
-_DEFAULT_RANK = LEVEL_RANKS["INFO"]
-"""Unknown levels rank as INFO: shown by default, hidden only by WARN/ERROR filters."""
-
-_NONE_FIELD = "\\N"
-_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-_ESCAPE_TABLE = str.maketrans(_ESCAPES)
-_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
-_UNESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
-_ENCODING = "utf-8"
-_ERRORS = "surrogatepass"  # lone surrogates (e.g. from surrogateescape-decoded output) round-trip
+__all__ = ["LogStore"]
 
 _FLUSH_BYTES = 256 * 1024
 """Single appends are buffered up to this size, so a million ``append`` calls are not a million
@@ -74,219 +48,6 @@ write syscalls; every read flushes first, so readers never see a partial line.""
 
 _SEARCH_CHUNK_BYTES = 1024 * 1024
 """Search reads the spool this many bytes at a time: bounded memory whatever the log size."""
-
-_Accept = Callable[[int, str], bool]
-
-TaskRunFilter = str | frozenset[str] | None
-"""One task run id, a set of them (a flowable task and its descendants), or None for all."""
-
-
-def level_rank(level: str | None) -> int:
-    """The rank used for level filters; unknown levels count as INFO."""
-    if not level:
-        return _DEFAULT_RANK
-    return LEVEL_RANKS.get(level.upper(), _DEFAULT_RANK)
-
-
-def _escape(value: str | None) -> str:
-    if value is None:
-        return _NONE_FIELD
-    # isprintable() is False for TAB/LF/CR (and other controls): two C-speed scans decide.
-    if value.isprintable() and "\\" not in value:
-        return value
-    return value.translate(_ESCAPE_TABLE)
-
-
-def _unescape_match(match: re.Match[str]) -> str:
-    char = match.group(1)
-    return _UNESCAPES.get(char, char)
-
-
-def _unescape(field: str) -> str:
-    if "\\" not in field:
-        return field
-    return _UNESCAPE_RE.sub(_unescape_match, field)
-
-
-def _unescape_optional(field: str) -> str | None:
-    if field == _NONE_FIELD:
-        return None
-    return _unescape(field)
-
-
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """One log line as the TUI shows it; ``task_run_id`` is None for execution-level lines."""
-
-    time: datetime
-    level: str
-    task_run_id: str | None
-    task_id: str | None
-    message: str
-
-    @classmethod
-    def from_log_line(cls, line: LogLine) -> LogEntry:
-        """Convert the engine's ``LogLine`` event (duck-typed: tui may not need engine loaded)."""
-        return cls(line.date, line.level, line.task_run_id, line.task_id, line.message)
-
-    def to_spool(self) -> str:
-        """The escaped, tab-separated line written to the spool (without the trailing newline)."""
-        time = self.time.isoformat() if isinstance(self.time, datetime) else str(self.time)
-        return "\t".join(
-            (
-                _escape(time),
-                _escape(self.level),
-                _escape(self.task_run_id),
-                _escape(self.task_id),
-                _escape(self.message),
-            )
-        )
-
-    @classmethod
-    def from_spool(cls, line: str) -> LogEntry:
-        """Parse a spool line; a damaged line degrades to a message rather than raising."""
-        parts = line.split("\t", 4)
-        if len(parts) != 5:
-            return cls(datetime.min, "INFO", None, None, _unescape(line))
-        time_field, level, task_run_id, task_id, message = parts
-        try:
-            time = datetime.fromisoformat(_unescape(time_field))
-        except ValueError:
-            time = datetime.min
-        return cls(
-            time,
-            _unescape(level),
-            _unescape_optional(task_run_id),
-            _unescape_optional(task_id),
-            _unescape(message),
-        )
-
-
-class LogFilterView:
-    """The rows of a filter over a :class:`LogStore`: view row -> store index.
-
-    Built incrementally: :meth:`refresh` only examines lines appended since the last refresh,
-    using the store's in-memory level/task-run arrays (no spool reads). The row count is a
-    snapshot taken at the last refresh, so a UI can append on another thread without the view's
-    length changing under a render. An unfiltered view stores no rows at all (row == index).
-    """
-
-    def __init__(
-        self,
-        store: LogStore,
-        *,
-        task_run_id: TaskRunFilter = None,
-        min_level: str | None = None,
-    ) -> None:
-        self.store = store
-        self.task_run_id = task_run_id
-        self._wanted: frozenset[str] = (
-            frozenset()
-            if task_run_id is None
-            else frozenset((task_run_id,))
-            if isinstance(task_run_id, str)
-            else frozenset(task_run_id)
-        )
-        self.min_level = None if min_level in (None, "ALL") else min_level
-        self._min_rank = 0 if self.min_level is None else level_rank(self.min_level)
-        self._identity = task_run_id is None and self._min_rank == 0
-        self._rows = array("I")
-        self._scanned = 0
-        self._pair_codes: frozenset[int] = frozenset()
-        self._pairs_seen = 0
-        self.refresh()
-
-    @property
-    def is_filtered(self) -> bool:
-        """True when the view hides some lines (rows are not simply store indexes)."""
-        return not self._identity
-
-    def __len__(self) -> int:
-        return self._scanned if self._identity else len(self._rows)
-
-    def __getitem__(self, row: int) -> int:
-        """The store index shown at ``row`` (negative rows count from the end)."""
-        if self._identity:
-            if row < 0:
-                row += self._scanned
-            if not 0 <= row < self._scanned:
-                raise IndexError(row)
-            return row
-        return self._rows[row]
-
-    def __iter__(self) -> Iterator[int]:
-        if self._identity:
-            return iter(range(self._scanned))
-        return iter(self._rows)
-
-    def accepts(self, index: int) -> bool:
-        """Whether store line ``index`` passes this filter (reads memory only)."""
-        if self._identity:
-            return True
-        store = self.store
-        if store._levels[index] < self._min_rank:
-            return False
-        if self.task_run_id is None:
-            return True
-        self._update_pair_codes()
-        return store._pairs_of[index] in self._pair_codes
-
-    def row_of(self, index: int) -> int | None:
-        """The view row showing store line ``index``, or None if the filter hides it."""
-        if self._identity:
-            return index if 0 <= index < self._scanned else None
-        row = bisect.bisect_left(self._rows, index)
-        if row < len(self._rows) and self._rows[row] == index:
-            return row
-        return None
-
-    def nearest_row(self, index: int) -> int:
-        """The first row showing ``index`` or a later line (clamped to the last row); for keeping
-        the cursor near the same place when the filter changes."""
-        if self._identity:
-            return max(0, min(index, self._scanned - 1))
-        row = bisect.bisect_left(self._rows, index)
-        return max(0, min(row, len(self._rows) - 1))
-
-    def _update_pair_codes(self) -> None:
-        pairs = self.store._pairs
-        if self._pairs_seen != len(pairs):
-            wanted = self._wanted
-            self._pair_codes = frozenset(
-                code for code, (run_id, _task_id) in enumerate(pairs) if run_id in wanted
-            )
-            self._pairs_seen = len(pairs)
-
-    def refresh(self) -> int:
-        """Take in lines appended since the last refresh; returns how many rows were added."""
-        store = self.store
-        end = len(store)
-        start = self._scanned
-        if end <= start:
-            return 0
-        if self._identity:
-            self._scanned = end
-            return end - start
-        before = len(self._rows)
-        levels = store._levels
-        min_rank = self._min_rank
-        if self.task_run_id is None:
-            self._rows.extend(i for i in range(start, end) if levels[i] >= min_rank)
-        else:
-            self._update_pair_codes()
-            codes = self._pair_codes
-            pairs_of = store._pairs_of
-            if codes:
-                self._rows.extend(
-                    i for i in range(start, end) if pairs_of[i] in codes and levels[i] >= min_rank
-                )
-        self._scanned = end
-        return len(self._rows) - before
-
-    @property
-    def scanned(self) -> int:
-        """How many store lines this view has examined (its snapshot of the store's length)."""
-        return self._scanned
 
 
 class LogStore:
@@ -320,7 +81,7 @@ class LogStore:
         self._pairs_of = array("I")
         self._pairs: list[tuple[str | None, str | None]] = [(None, None)]
         self._pair_codes: dict[tuple[str | None, str | None], int] = {(None, None): 0}
-        self._pair_fields: list[str] = [f"{_NONE_FIELD}\t{_NONE_FIELD}"]
+        self._pair_fields: list[str] = [f"{NONE_FIELD}\t{NONE_FIELD}"]
         self._levels_seen: dict[str, tuple[int, str]] = {}
         self._longest_task_id = 0
         self._size = 0  # logical size, including buffered bytes
@@ -337,7 +98,7 @@ class LogStore:
         if code is None:
             code = len(self._pairs)
             self._pairs.append(key)
-            self._pair_fields.append(f"{_escape(task_run_id)}\t{_escape(task_id)}")
+            self._pair_fields.append(f"{escape_field(task_run_id)}\t{escape_field(task_id)}")
             self._pair_codes[key] = code
             if task_id is not None and len(task_id) > self._longest_task_id:
                 self._longest_task_id = len(task_id)
@@ -346,7 +107,7 @@ class LogStore:
     def _level_info(self, level: str) -> tuple[int, str]:
         info = self._levels_seen.get(level)
         if info is None:
-            info = (level_rank(level), _escape(level))
+            info = (level_rank(level), escape_field(level))
             if len(self._levels_seen) < 256:  # garbage levels must not grow memory per line
                 self._levels_seen[level] = info
         return info
@@ -360,9 +121,9 @@ class LogStore:
         rank, level_field = self._level_info(entry.level)
         code = self._pair_code(entry.task_run_id, entry.task_id)
         time = entry.time
-        stamp = time.isoformat() if isinstance(time, datetime) else _escape(str(time))
-        line = f"{stamp}\t{level_field}\t{self._pair_fields[code]}\t{_escape(entry.message)}\n"
-        data = line.encode(_ENCODING, _ERRORS)
+        stamp = time.isoformat() if isinstance(time, datetime) else escape_field(str(time))
+        line = f"{stamp}\t{level_field}\t{self._pair_fields[code]}\t{escape_field(entry.message)}\n"
+        data = line.encode(SPOOL_ENCODING, SPOOL_ERRORS)
         self._levels.append(rank)
         self._pairs_of.append(code)
         # Offsets last: len(store) counts a line only once all its metadata is in place, so a
@@ -437,6 +198,23 @@ class LogStore:
         """The level rank of line ``index`` without reading the spool."""
         return self._levels[index]
 
+    # What a LogFilterView reads (its LineMetadata protocol); append-only, never replaced.
+
+    @property
+    def line_levels(self) -> array[int]:
+        """The level rank of each line (read-only for callers)."""
+        return self._levels
+
+    @property
+    def line_pairs(self) -> array[int]:
+        """Each line's code in :attr:`pairs` (read-only for callers)."""
+        return self._pairs_of
+
+    @property
+    def pairs(self) -> list[tuple[str | None, str | None]]:
+        """The distinct (task_run_id, task_id) pairs, by code (read-only for callers)."""
+        return self._pairs
+
     def _byte_range(self, start: int, stop: int) -> tuple[int, int]:
         """Byte span of lines [start, stop); flushes so the bytes are on disk (lock held)."""
         self._check_open()
@@ -467,7 +245,7 @@ class LogStore:
                 raise IndexError(index)
             begin, end = self._byte_range(index, index + 1)
         raw = self._read(begin, end)
-        return LogEntry.from_spool(raw[:-1].decode(_ENCODING, _ERRORS))
+        return LogEntry.from_spool(raw[:-1].decode(SPOOL_ENCODING, SPOOL_ERRORS))
 
     def get_many(self, start: int, stop: int) -> list[LogEntry]:
         """Read lines [start, stop) (clamped to the store) with one ``pread``."""
@@ -478,7 +256,7 @@ class LogStore:
             if start >= stop:
                 return []
             begin, end = self._byte_range(start, stop)
-        text = self._read(begin, end).decode(_ENCODING, _ERRORS)
+        text = self._read(begin, end).decode(SPOOL_ENCODING, SPOOL_ERRORS)
         lines = text.split("\n")
         lines.pop()  # the empty string after the final newline
         return [LogEntry.from_spool(line) for line in lines]
@@ -524,7 +302,7 @@ class LogStore:
                 return None
         index = view[start] if view is not None else start
 
-        needle = _escape(text).lower()
+        needle = escape_field(text).lower()
         wanted = text.lower()
 
         def accept(line_index: int, raw_line: str) -> bool:
@@ -542,13 +320,13 @@ class LogStore:
             position = index
             while position < count and found is None:
                 stop, chunk = self._search_chunk(position, count, forward=True)
-                found = self._scan_chunk(chunk, position, needle, accept, last=False)
+                found = scan_chunk(chunk, position, needle, accept, last=False)
                 position = stop
         else:
             position = index + 1
             while position > 0 and found is None:
                 begin, chunk = self._search_chunk(position, count, forward=False)
-                found = self._scan_chunk(chunk, begin, needle, accept, last=True)
+                found = scan_chunk(chunk, begin, needle, accept, last=True)
                 position = begin
         if found is None:
             return None
@@ -570,58 +348,7 @@ class LogStore:
                 other = bisect.bisect_left(offsets, limit, 0, position)
                 other = min(other, position - 1)
                 begin, end = self._byte_range(other, position)
-        return other, self._read(begin, end).decode(_ENCODING, _ERRORS)
-
-    @staticmethod
-    def _scan_chunk(
-        chunk: str, first_index: int, needle: str, accept: _Accept, *, last: bool
-    ) -> int | None:
-        """Index of the first (or last) accepted line of ``chunk`` (whose first line is
-        ``first_index``) with ``needle`` in its task id or message fields.
-
-        ``str.lower`` + ``str.find`` run in C over the whole chunk; Python only looks at lines
-        that contain the needle somewhere. A hit in the time/level/task-run fields just resumes
-        the search at that line's task id field.
-        """
-        lowered = chunk.lower()
-        if len(lowered) != len(chunk):
-            # A few characters lower-case to two (e.g. "\u0130"): positions would drift, so go
-            # line by line for this chunk.
-            return LogStore._scan_lines(chunk, first_index, needle, accept, last=last)
-        result: int | None = None
-        line_index = first_index
-        counted_to = 0
-        position = lowered.find(needle)
-        while position != -1:
-            line_start = lowered.rfind("\n", 0, position) + 1
-            line_end = lowered.find("\n", position)
-            field_start = _searchable_start(lowered, line_start, line_end)
-            if position < field_start:
-                position = lowered.find(needle, field_start)
-                continue
-            line_index += lowered.count("\n", counted_to, line_start)
-            counted_to = line_start
-            if accept(line_index, chunk[line_start:line_end]):
-                result = line_index
-                if not last:
-                    return result
-            position = lowered.find(needle, line_end + 1)
-        return result
-
-    @staticmethod
-    def _scan_lines(
-        chunk: str, first_index: int, needle: str, accept: _Accept, *, last: bool
-    ) -> int | None:
-        result: int | None = None
-        lines = chunk.split("\n")
-        lines.pop()
-        for offset, line in enumerate(lines):
-            searchable = line[_searchable_start(line, 0, len(line)) :]
-            if needle in searchable.lower() and accept(first_index + offset, line):
-                result = first_index + offset
-                if not last:
-                    return result
-        return result
+        return other, self._read(begin, end).decode(SPOOL_ENCODING, SPOOL_ERRORS)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -649,17 +376,6 @@ class LogStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _searchable_start(text: str, line_start: int, line_end: int) -> int:
-    """Where the task id field starts in a spool line (after the 3rd tab); the whole line is
-    searchable if it is damaged."""
-    position = line_start
-    for _ in range(3):
-        position = text.find("\t", position, line_end) + 1
-        if position == 0:
-            return line_start
-    return position
 
 
 def _close_fd(fd: int, temp_path: str | None) -> None:

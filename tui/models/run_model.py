@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.core.events import (
+from tui.engine_port import (
     ExecutionChanged,
     LogLine,
     MetricRecorded,
@@ -26,12 +26,11 @@ from engine.core.events import (
     TaskRunChanged,
     WorkingDirectoryChanged,
 )
-from tui.models.log_store import LogEntry, LogStore
+from tui.models.log_entry import LogEntry
+from tui.models.log_store import LogStore
 
 if TYPE_CHECKING:
-    from engine.core.events import Event
-    from engine.core.records import Execution, TaskRun
-    from engine.flow.model import Flow
+    from tui.engine_port import Event, Execution, Flow, TaskRun
 
 __all__ = ["CapturedFile", "EventInbox", "ExecutionModel", "Metric"]
 

@@ -17,9 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.core.records import TaskRun
-    from engine.flow.model import Flow
-    from engine.tasks.base import Task
+    from tui.engine_port import Flow, Task, TaskRun
 
 __all__ = ["NodeKey", "TaskNode", "build_task_nodes", "short_type"]
 

@@ -31,11 +31,10 @@ from textual.widgets import (
     TextArea,
 )
 
-from engine.flow.inputs import InputError, resolve_inputs
+from tui.engine_port import InputError, resolve_inputs
 
 if TYPE_CHECKING:
-    from engine.flow.inputs import InputDefinition
-    from engine.flow.model import Flow
+    from tui.engine_port import Flow, InputDefinition
 
 __all__ = ["FilePickerScreen", "InputsScreen", "field_id"]
 

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from engine.core.errors import FlowError
+    from tui.engine_port import FlowError
 
 __all__ = ["ErrorBanner"]
 

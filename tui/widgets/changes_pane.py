@@ -18,14 +18,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static, Tree
 
-from engine.workdir.manifest import ChangeKind
-from tui.models.change_previews import ChangedFile, change_preview, change_sizes, files_of
+from tui.engine_port import ChangeKind, sizes_text
+from tui.models.change_previews import ChangedFile, change_preview, files_of
 from tui.models.previews import Preview
 from tui.widgets.keys import VIM_CURSOR
 from tui.widgets.preview_view import PreviewView, TreeAndPreview
 
 if TYPE_CHECKING:
-    from engine.core.events import TaskFilesChanged
+    from tui.engine_port import TaskFilesChanged
 
 __all__ = ["KIND_MARKS", "ChangesPane", "ChangesTree", "change_label"]
 
@@ -42,7 +42,7 @@ def change_label(item: ChangedFile) -> Text:
     mark, colour = KIND_MARKS[item.change.kind]
     text = Text(f"{mark} ", style=f"bold {colour}")
     text.append(item.change.path, style=colour)
-    text.append(f"  {change_sizes(item.change)}", style="dim")
+    text.append(f"  {sizes_text(item.change)}", style="dim")
     return text
 
 

@@ -27,7 +27,7 @@ from tui.widgets.keys import VIM_CURSOR
 from tui.widgets.source_pane import SYNTAX_THEME
 
 if TYPE_CHECKING:
-    from engine.core.debug import PauseInspection
+    from tui.engine_port import PauseInspection
 
 __all__ = ["DebugPane", "Evaluation", "VariablesTree", "value_label"]
 

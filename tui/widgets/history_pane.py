@@ -13,7 +13,7 @@ from tui.models.formatting import format_duration, format_time, state_text
 from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
-    from engine.core.records import Execution
+    from tui.engine_port import Execution
 
 __all__ = ["HistoryPane"]
 

@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from engine.core.errors import FlowError
+    from tui.engine_port import FlowError
 
 __all__ = ["SourcePane", "render_source"]
 

@@ -21,8 +21,7 @@ from tui.models.task_nodes import NodeKey, TaskNode, build_task_nodes, run_durat
 from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
-    from engine.core.records import Execution, TaskRun
-    from engine.flow.model import Flow
+    from tui.engine_port import Execution, Flow, TaskRun
 
 __all__ = ["TaskTree", "TreeItem"]
 

@@ -17,8 +17,7 @@ from tui.models.formatting import format_time
 from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
-    from engine.triggers.base import TriggerKey
-    from engine.scheduling.events import TriggerStatus
+    from tui.engine_port import TriggerKey, TriggerStatus
 
 __all__ = ["TriggerRow", "TriggerTable", "TriggersPane"]
 

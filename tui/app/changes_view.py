@@ -1,49 +1,48 @@
-"""The Changes pane in the workbench: what the task selected in Tasks changed in its working
-directory, for the shown execution (live: it follows the engine's ``TaskFilesChanged``).
+"""The Changes pane for the selection: what the task selected in Tasks (or every task, for the
+whole execution) changed in its working directory, live as ``TaskFilesChanged`` events arrive.
 
-The pane follows the selection; new events refresh it while it is the visible tab, and showing
-the tab catches up. The listing comes from the execution model, previews from the snapshots
-under ROOST_HOME.
+:class:`~tui.app.selection.Selection` calls it when the selection changes, when new events
+touch the shown execution while the tab is visible, and when the tab is shown (catching up).
+The listing comes from the execution model; previews from the snapshots under ROOST_HOME.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
-from textual.widgets import TabbedContent
-
 from tui.widgets.changes_pane import ChangesPane
-from tui.app.workbench import WorkbenchCore
 
 if TYPE_CHECKING:
-    from engine.core.events import TaskFilesChanged
+    from tui.app.host import AppHost
+    from tui.app.workspace import Workspace
+    from tui.engine_port import TaskFilesChanged
+    from tui.models.log_filter import TaskRunFilter
     from tui.models.run_model import ExecutionModel
     from tui.widgets.task_tree import TreeItem
 
-__all__ = ["ChangesControlMixin"]
+__all__ = ["ChangesView"]
 
 
-class ChangesControlMixin(WorkbenchCore):
-    """Keeps the Changes pane on the selection (mixed into :class:`~tui.app.roost_app.RoostApp`)."""
+class ChangesView:
+    """Fills the Changes pane; holds no state of its own."""
 
-    @on(TabbedContent.TabActivated)
-    def _changes_tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane is not None and event.pane.id == "changes":
-            self._refresh_changes()
+    def __init__(self, host: AppHost, workspace: Workspace) -> None:
+        self._host = host
+        self._workspace = workspace
 
-    def _refresh_changes(self) -> None:
-        pane = self.main.query_one(ChangesPane)
-        model, session = self.shown, self.session
+    def show(self, model: ExecutionModel | None, item: TreeItem | None,
+             task_runs: TaskRunFilter) -> None:
+        """``task_runs``: the runs under the selection (None: all of them), as Logs shows."""
+        pane = self._host.main.query_one(ChangesPane)
+        session = self._workspace.session
         if model is None or session is None:
             pane.show_message("No execution yet: press r to run the flow.")
             return
-        item = self.selected_item
         scope = _scope(model, item)
         if item is not None and item.kind == "task" and item.task_run_id is None:
             pane.show_message(f"{item.task_id} did not run in this execution.")
             return
-        records = self._records_under_selection(model)
+        records = _records_of(model, task_runs)
         if not records:
             pane.show_message(_nothing_recorded(model, scope))
             return
@@ -56,17 +55,18 @@ class ChangesControlMixin(WorkbenchCore):
             names[record.task_run_id] = record.task_id + value
         pane.show(records, scope, session.home.snapshots, grouped=not single, names=names)
 
-    def _records_under_selection(self, model: ExecutionModel) -> list[TaskFilesChanged]:
-        """The changes of the selected run and its descendants (all runs: the whole execution),
-        in run order."""
-        wanted = self._log_filter()
-        ids = None if wanted is None else {wanted} if isinstance(wanted, str) else set(wanted)
-        files = model.task_files
-        return [files[run.id] for run in model.runs_in_order()
-                if run.id in files and (ids is None or run.id in ids)]
+
+def _records_of(model: ExecutionModel, task_runs: TaskRunFilter) -> list[TaskFilesChanged]:
+    """The changes of ``task_runs`` (all runs: the whole execution), in run order."""
+    ids = None if task_runs is None else {task_runs} if isinstance(task_runs, str) else set(task_runs)
+    files = model.task_files
+    return [files[run.id] for run in model.runs_in_order()
+            if run.id in files and (ids is None or run.id in ids)]
 
 
 def _scope(model: ExecutionModel, item: TreeItem | None) -> str:
+    """What the selection covers, as the Changes pane names it: a task run, one iteration of a
+    ForEach, or the whole execution."""
     if item is not None and item.kind == "task" and item.task_id:
         run = model.task_run(item.task_run_id)
         value = f" [{run.value}]" if run is not None and run.value is not None else ""

@@ -1,0 +1,182 @@
+"""One task from CREATED to a terminal state (Dagster's execute_step).
+
+The order is Kestra's: a replay may copy the task instead of running it; the debugger's
+gate may pause, skip or abort it; `runIf` may skip it; then attempts run under the
+retry policy, each one under the task's timeout; `allowFailure` / `allowWarning` soften
+the end state, and the outputs are recorded for the templates of the tasks after it.
+This runs once per task: it keeps to direct attribute reads and adds no layer of calls.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from datetime import timedelta
+from typing import Any
+
+from engine.core.errors import TaskFailure
+from engine.core.ids import new_id
+from engine.core.records import TaskRun
+from engine.core.retry import RetryConfigError, RetryPolicy
+from engine.core.states import State
+from engine.core.truth import is_truthy
+from engine.execution.debug_session import DebugSession
+from engine.execution.run_state import bounded_seconds
+from engine.execution.scope import Scope
+from engine.execution.task_context import RunServices, RunTaskContext
+from engine.tasks.base import Task, TaskResult
+
+
+class TaskLifecycle:
+    """Runs single tasks of one execution: `run_task` is what the tree walker calls."""
+
+    def __init__(self, run: RunServices, debug: DebugSession) -> None:
+        self._run = run                  # handed to every task's context
+        self._state = run.state
+        self._runtime = run.runtime
+        self._versions = run.versions
+        self._workdirs = run.workdirs
+        self._replay = run.replay
+        self._debug = debug
+        self._debugger = debug.debugger
+
+    def run_task(self, task: Task, scope: Scope, *, gate: bool = True) -> TaskRun:
+        """One task from CREATED to a terminal state, with runIf, retries, timeout and allowFailure."""
+        state = self._state
+        parent_id = scope.parent.id if scope.parent else None
+        if self._replay is not None:
+            copied = self._replay.copy_if_reused(task.id, scope.value_path, parent_id)
+            if copied is not None:
+                return copied
+        task_run = state.put_task_run(TaskRun(
+            id=new_id(), execution_id=state.execution.id, task_id=task.id, task_type=task.type,
+            parent_task_run_id=parent_id, value=scope.value, value_path=scope.value_path,
+            working_dir=str(scope.working_dir) if scope.working_dir else None,
+        ).with_state(State.CREATED))
+        if gate and self._debugger.active:
+            latest, ended = self._debug.pause_before(task, scope, task_run, self._rerun)
+            if ended is not None or latest is None:
+                return ended or state.set_task_state(task_run.id, State.SKIPPED)
+            task = latest
+        ctx = RunTaskContext(self._run, task, task_run, scope)
+        if task.run_if is not None:
+            try:
+                condition = ctx.render(task.run_if, "runIf")
+            except TaskFailure as failure:
+                ctx.error(failure.message)
+                return state.set_task_state(task_run.id, State.FAILED)
+            if not is_truthy(condition):
+                return state.set_task_state(task_run.id, State.SKIPPED)
+        state.set_task_state(task_run.id, State.RUNNING)
+        state.task_started(ctx.stop)
+        tracked = scope.working_dir if not task.FLOWABLE else None
+        if tracked is not None:
+            self._workdirs.before_task(task_run.id, task.id, tracked)
+        try:
+            end, outputs, attempts = self._run_attempts(task, ctx)
+        finally:
+            state.task_ended(ctx.stop)
+            if tracked is not None:
+                self._workdirs.after_task(task_run.id, task.id, tracked)
+        end = self._check_lost_logs(ctx, end)
+        if end is State.FAILED and task.allow_failure:
+            end = State.WARNING
+        if end is State.WARNING and task.allow_warning:
+            end = State.SUCCESS
+        state.record_outputs(task.id, scope.value_path, outputs)
+        masked = state.masker.mask_value(outputs)
+        self._debug.last_finished = (task, scope)
+        return state.set_task_state(task_run.id, end, outputs=masked, attempts=attempts)
+
+    def _rerun(self, task: Task, scope: Scope) -> TaskRun:
+        """The debugger's re-run of the last task: no second pause before it."""
+        return self.run_task(task, scope, gate=False)
+
+    def _check_lost_logs(self, ctx: RunTaskContext, end: State) -> State:
+        """Log lines the history could not save (a full disk) fail the task; cheap when none."""
+        history = self._runtime.history
+        if history is None or not history.write_errors:
+            return end
+        history.flush(5)  # only once the history is in trouble: make this task's lines count
+        lost = int(history.lost_logs.get(ctx.task_run_id, 0))
+        if lost and end not in (State.FAILED, State.KILLED):
+            ctx.error(f"{lost} log line(s) of this task could not be saved in {history.path}: "
+                      f"{history.last_write_error}")
+            return State.FAILED
+        return end
+
+    def _run_attempts(self, task: Task, ctx: RunTaskContext) -> tuple[State, dict[str, Any], int]:
+        policy = self._retry_policy(task, ctx)
+        started = time.monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
+            state, outputs = self._run_once(task, ctx)
+            if state is not State.FAILED or policy is None or self._state.cancelled or ctx.timed_out:
+                break
+            delay = policy.next_delay(attempts, timedelta(seconds=time.monotonic() - started))
+            if delay is None:
+                break
+            ctx.warn(f"attempt {attempts} failed; retrying in {delay.total_seconds():g}s")
+            if ctx.stop.wait(delay.total_seconds()):
+                state = State.KILLED
+                break
+            ctx.stop.clear()
+        if state is State.SUCCESS and attempts > 1 and policy is not None and policy.warning_on_retry:
+            state = State.WARNING
+        return state, outputs, attempts
+
+    def _retry_policy(self, task: Task, ctx: RunTaskContext) -> RetryPolicy | None:
+        raw = task.retry if task.retry is not None else (None if task.FLOWABLE else self._versions.current.retry)
+        if not raw:
+            return None
+        try:
+            return RetryPolicy.parse(raw)
+        except (RetryConfigError, ValueError) as exc:
+            ctx.warn(f"retry ignored: {exc}")
+            return None
+
+    def _run_once(self, task: Task, ctx: RunTaskContext) -> tuple[State, dict[str, Any]]:
+        timer = None
+        try:
+            # Inside the try: a timeout that renders to nonsense fails this task, not the execution.
+            timer = _start_timeout(task, ctx)
+            result = task.run(ctx)
+            if isinstance(result, TaskResult):
+                state, outputs = result.state, result.outputs
+            else:
+                state, outputs = State.SUCCESS, result or {}
+        except TaskFailure as failure:
+            ctx.error(failure.message)
+            state, outputs = State.FAILED, failure.outputs
+        except Exception as exc:
+            ctx.error(f"internal error in task '{task.id}': {exc!r}")
+            ctx.log("TRACE", traceback.format_exc())
+            state, outputs = State.FAILED, {}
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if ctx.timed_out:
+            ctx.error(f"task '{task.id}' timed out after {task.timeout}")
+            state = State.FAILED
+        elif ctx.stop.is_set() and self._state.cancelled:
+            state = State.KILLED
+        return state, outputs
+
+
+def _start_timeout(task: Task, ctx: RunTaskContext) -> threading.Timer | None:
+    if task.timeout is None:
+        return None
+    duration = ctx.render_duration(task.timeout, "timeout")
+    if duration is None:
+        return None
+
+    def expire() -> None:
+        ctx.timed_out = True
+        ctx.stop.set()
+
+    timer = threading.Timer(bounded_seconds(duration), expire)
+    timer.daemon = True
+    timer.start()
+    return timer

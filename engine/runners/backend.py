@@ -1,0 +1,92 @@
+"""What every runner shares: the job it runs, the contract it keeps, and the process runner.
+
+Both the choice of a runner (selection.py) and the Docker runner (docker_backend.py)
+need these; they live apart so that neither of those two modules imports the other
+for its types, and the process runner is what both fall back to.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.core.errors import TaskFailure
+from engine.runners.context import RunnerContext
+from engine.runners.process import ProcessResult, ProcessRunner, ProcessSpec, ProcessStartError
+
+
+@dataclass(frozen=True)
+class ScriptJob:
+    """A command line to run in a directory, whatever the runner."""
+
+    args: list[str]
+    cwd: Path
+    env: dict[str, str]
+    marker: str
+    default_image: str = "ubuntu"
+
+
+@dataclass(frozen=True)
+class ContainerRequest:
+    """What the flow asked of a container: image and the Docker runner's options (YAML values)."""
+
+    image: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class RunnerBackend(Protocol):
+    """Runs one job to its end, streaming (stream, line) pairs to ``on_line``."""
+
+    name: str
+
+    def run(self, ctx: RunnerContext, job: ScriptJob,
+            on_line: Callable[[str, str], None]) -> ProcessResult:
+        ...
+
+
+@functools.lru_cache(maxsize=16)
+def _python_shim(search_path: str, cache_dir: Path) -> str | None:
+    """A folder with `python` -> python3 when the task's PATH only has python3 (Kestra's images have both).
+
+    Cached per PATH: looking the interpreters up costs a stat per PATH entry, per task otherwise.
+    """
+    if shutil.which("python", path=search_path):
+        return None
+    python3 = shutil.which("python3", path=search_path) or sys.executable
+    folder = cache_dir / "bin"
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "python"
+    if not link.exists():
+        try:
+            link.symlink_to(python3)
+        except FileExistsError:
+            pass
+    return str(folder)
+
+
+class ProcessBackend:
+    """Runs the command as a local process group (Kestra's Process task runner)."""
+
+    name = "process"
+
+    def run(self, ctx: RunnerContext, job: ScriptJob,
+            on_line: Callable[[str, str], None]) -> ProcessResult:
+        env = dict(ctx.environ)
+        env.update(job.env)
+        env["WORKING_DIR"] = str(job.cwd)
+        env["PYTHONUNBUFFERED"] = "1"
+        shim = _python_shim(env.get("PATH", os.defpath), ctx.home.cache)
+        if shim:
+            env["PATH"] = shim + os.pathsep + env.get("PATH", "")
+        ctx.set_runner("process")
+        try:
+            return ProcessRunner().run(ProcessSpec(args=job.args, cwd=job.cwd, env=env, marker=job.marker),
+                                       on_line, ctx.stop)
+        except ProcessStartError as exc:
+            raise TaskFailure(str(exc)) from None

@@ -1,0 +1,108 @@
+"""The workbench's one door to the engine: every engine type and function the UI uses.
+
+``tui/`` imports the engine only from here (``tui/launcher.py`` aside, which hands the
+workbench to ``engine.cli``), so what the UI depends on is one list a reader can check, and
+engine internals can move without touching widgets. Nothing here imports ``tui``.
+
+Two kinds of names:
+
+* loaded with this module: value types, events, errors and the flow loader. The first paint
+  needs them (the flow list parses flows, the panes hold records), so they cost nothing extra.
+* loaded on first use (module ``__getattr__``): the runtime, executor, trigger scheduler,
+  replay, evaluation, snapshot reading and history. They pull in most of the engine and are only
+  needed once the session opens or a key asks for them, so the workbench paints first.
+  ``from tui.engine_port import Executor`` inside a function imports it then; the type
+  checker sees them all through the ``TYPE_CHECKING`` block.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from engine.core.debug import DebugCommand, PauseInspection
+from engine.core.errors import FlowError, InvalidFlowError, UsageError
+from engine.core.events import (
+    Event,
+    ExecutionChanged,
+    LogLine,
+    MetricRecorded,
+    OutputFileCaptured,
+    PausedAtTask,
+    TaskFilesChanged,
+    TaskRunChanged,
+    WorkingDirectoryChanged,
+)
+from engine.core.records import Execution, TaskRun, parse_iso
+from engine.flow.input_values import resolve_inputs
+from engine.flow.inputs import InputDefinition, InputError
+from engine.flow.loader import discover_flow_files, load_flow_text
+from engine.flow.model import Flow
+from engine.scheduling.events import TriggerEvent, TriggerFired, TriggerStatus
+from engine.tasks.base import Task
+from engine.triggers.base import TriggerKey
+from engine.triggers.properties import TriggerError
+from engine.workdir.change_contents import ChangeUnreadable, sizes_text
+from engine.workdir.file_diff import is_probably_text, text_diff
+from engine.workdir.manifest import ChangeKind, FileChange, format_bytes
+
+if TYPE_CHECKING:
+    from engine.core.config import RoostConfig, RoostHome
+    from engine.execution.executor import ExecutionHandle, Executor
+    from engine.execution.expression_eval import EvaluationError, evaluate_finished
+    from engine.execution.replay import PreparedReplay, ReplayError, prepare_replay
+    from engine.execution.runtime import RunOptions, Runtime
+    from engine.scheduling.scheduler import TriggerScheduler
+    from engine.store.history import History
+    from engine.workdir.change_contents import read_change
+    from engine.workdir.directories import flow_folder
+
+__all__ = [
+    # records, states and events
+    "Event", "Execution", "ExecutionChanged", "LogLine", "MetricRecorded", "OutputFileCaptured",
+    "PausedAtTask", "TaskFilesChanged", "TaskRun", "TaskRunChanged", "WorkingDirectoryChanged",
+    "parse_iso",
+    # flows, tasks, inputs and their errors
+    "Flow", "FlowError", "InputDefinition", "InputError", "InvalidFlowError", "Task",
+    "UsageError", "discover_flow_files", "load_flow_text", "resolve_inputs",
+    # debugging
+    "DebugCommand", "EvaluationError", "PauseInspection", "evaluate_finished",
+    # triggers
+    "TriggerError", "TriggerEvent", "TriggerFired", "TriggerKey", "TriggerScheduler",
+    "TriggerStatus",
+    # working directories and their changes
+    "ChangeKind", "ChangeUnreadable", "FileChange", "flow_folder", "format_bytes",
+    "is_probably_text", "read_change", "sizes_text", "text_diff",
+    # the engine itself (loaded on first use)
+    "ExecutionHandle", "Executor", "History", "PreparedReplay", "ReplayError", "RoostConfig",
+    "RoostHome", "RunOptions", "Runtime", "prepare_replay",
+]
+
+_LOADED_ON_FIRST_USE: dict[str, str] = {
+    "RoostConfig": "engine.core.config",
+    "RoostHome": "engine.core.config",
+    "ExecutionHandle": "engine.execution.executor",
+    "Executor": "engine.execution.executor",
+    "EvaluationError": "engine.execution.expression_eval",
+    "evaluate_finished": "engine.execution.expression_eval",
+    "PreparedReplay": "engine.execution.replay",
+    "ReplayError": "engine.execution.replay",
+    "prepare_replay": "engine.execution.replay",
+    "RunOptions": "engine.execution.runtime",
+    "Runtime": "engine.execution.runtime",
+    "TriggerScheduler": "engine.scheduling.scheduler",
+    "History": "engine.store.history",
+    "read_change": "engine.workdir.change_contents",
+    "flow_folder": "engine.workdir.directories",
+}
+"""Name -> the engine module that defines it, imported when the name is first asked for."""
+
+
+def __getattr__(name: str) -> object:
+    """Import a heavy engine name on first use (PEP 562) and keep it for the next lookup."""
+    module = _LOADED_ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
