@@ -93,6 +93,30 @@ _Resolver.add_implicit_resolver(
 )
 
 
+MAX_EXPANDED_NODES = 100_000
+"""How many values a document may stand for once its aliases are expanded (an "alias bomb",
+anchors nested ten deep with ten aliases each, stands for ten billion)."""
+
+
+class _AliasBomb(Exception):
+    def __init__(self, alias: str, position: Position, stands_for: int) -> None:
+        super().__init__(alias)
+        self.alias = alias
+        self.position = position
+        self.stands_for = stands_for
+
+
+class _HugeInteger(Exception):
+    def __init__(self, digits: int, position: Position) -> None:
+        super().__init__(digits)
+        self.digits = digits
+        self.position = position
+
+
+MAX_INTEGER_DIGITS = 4300
+"""Python's own limit for converting digits to an int (sys.get_int_max_str_digits)."""
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: str, position: Position) -> None:
         super().__init__(key)
@@ -115,6 +139,37 @@ class _PositionLoader(
         yaml.composer.Composer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
         _Resolver.__init__(self)
+        self._aliases: list[tuple[yaml.Mark, str, yaml.Node | None]] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            self._aliases.append((event.start_mark, event.anchor, self.anchors.get(event.anchor)))
+        return super().compose_node(parent, index)  # type: ignore[no-any-return, return-value]
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        if self._aliases:
+            self._refuse_alias_bombs(node)
+        return self.construct_document(node)
+
+    def _refuse_alias_bombs(self, root: yaml.Node) -> None:
+        """Count the values the document stands for with its aliases expanded; refuse past
+        MAX_EXPANDED_NODES, naming the alias that stands for the most of them."""
+        sizes: dict[int, int] = {}
+        total = _expanded_size(root, sizes)
+        if total <= MAX_EXPANDED_NODES:
+            return
+        mark, anchor, node = max(self._aliases, key=lambda a: sizes.get(id(a[2]), 0))
+        raise _AliasBomb(anchor, Position(mark.line + 1, mark.column + 1), sizes.get(id(node), 0))
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        digits = sum(ch.isdigit() for ch in node.value)
+        if digits > MAX_INTEGER_DIGITS:
+            raise _HugeInteger(digits, _mark(node))
+        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
 
     def construct_positioned_map(self, node: yaml.MappingNode) -> YamlMap:
         result = YamlMap()
@@ -141,11 +196,44 @@ class _PositionLoader(
 
 
 _PositionLoader.add_constructor(
+    "tag:yaml.org,2002:int", _PositionLoader.construct_yaml_int  # type: ignore[type-var]
+)
+_PositionLoader.add_constructor(
     "tag:yaml.org,2002:map", _PositionLoader.construct_positioned_map  # type: ignore[type-var]
 )
 _PositionLoader.add_constructor(
     "tag:yaml.org,2002:seq", _PositionLoader.construct_positioned_list  # type: ignore[type-var]
 )
+
+
+def _expanded_size(root: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes `root` stands for with every alias expanded; memoised per node (aliases
+    share their node), iterative (deep documents), and a node inside itself counts once (the
+    constructor refuses such recursive aliases with its own message)."""
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    visiting: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children = _children(node)
+        if children_done:
+            visiting.discard(key)
+            sizes[key] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            continue
+        visiting.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes and id(c) not in visiting)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def load_yaml(text: str, path: str) -> Any:
@@ -156,6 +244,17 @@ def load_yaml(text: str, path: str) -> Any:
         raise InvalidFlowError([_reader_error(path, text, exc)]) from None
     try:
         return loader.get_single_data()
+    except _AliasBomb as bomb:
+        raise InvalidFlowError([FlowError(
+            path, bomb.position.line, bomb.position.column,
+            f"YAML aliases expand this document to more than {MAX_EXPANDED_NODES:,} values "
+            f"(the alias *{bomb.alias} here stands for {bomb.stands_for:,} of them): "
+            "refused as an alias bomb; repeat fewer nested anchors, or write the values out")]) from None
+    except _HugeInteger as huge:
+        raise InvalidFlowError([FlowError(
+            path, huge.position.line, huge.position.column,
+            f"this integer has {huge.digits:,} digits, over the {MAX_INTEGER_DIGITS:,} a number may have: "
+            "quote it to keep it as text")]) from None
     except _DuplicateKey as dup:
         raise InvalidFlowError(
             [FlowError(path, dup.position.line, dup.position.column,

@@ -14,7 +14,7 @@ import queue
 import sqlite3
 import threading
 import time as clock
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -31,8 +31,8 @@ from engine.core.events import (
     TaskRunChanged,
 )
 from engine.core.records import Execution, StateEntry, TaskRun, iso, parse_iso, utcnow
-from engine.store.secrets import Masker
 from engine.core.states import State
+from engine.store.secrets import Masker
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
@@ -473,6 +473,27 @@ class History:
             params += (task_run_id,)
         sql += " ORDER BY id LIMIT ?"
         return [LogRecord(*row) for row in self._query(sql, (*params, limit))]
+
+    def iter_logs(self, execution_id: str, batch: int = 10_000) -> Iterator[LogRecord]:
+        """Every log line of an execution, in order, read in batches: a million lines stream
+        through without being held in memory at once."""
+        after = 0
+        while True:
+            records = self.logs(execution_id, after_id=after, limit=batch)
+            yield from records
+            if len(records) < batch:
+                return
+            after = records[-1].id
+
+    def count_logs(self, execution_id: str) -> int:
+        rows = self._query("SELECT COUNT(*) FROM logs WHERE execution_id=?", (execution_id,))
+        return int(rows[0][0]) if rows else 0
+
+    def last_logs(self, execution_id: str, count: int) -> list[LogRecord]:
+        """The last `count` log lines of an execution, oldest first."""
+        sql = ("SELECT id, execution_id, task_run_id, task_id, date, level, message FROM logs "
+               "WHERE execution_id=? ORDER BY id DESC LIMIT ?")
+        return [LogRecord(*row) for row in reversed(self._query(sql, (execution_id, max(count, 0))))]
 
     def task_files(self, execution_id: str) -> dict[str, TaskFilesChanged]:
         """What each task changed in its working directory, by task run id."""

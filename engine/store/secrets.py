@@ -3,7 +3,7 @@
 `secret('NAME')` reads the environment variable `SECRET_NAME`, base64-encoded as
 Kestra's OSS edition expects; a plain value may also come from a `.env`-style
 file named in roost.toml. Every value handed out is registered with the Masker,
-together with its base64 form, so neither form can be printed back.
+together with its base64, URL-encoded and hex forms, so none of them can be printed back.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ class Masker:
         self._lock = threading.Lock()
 
     def add(self, value: str) -> None:
-        forms = {value, *value.splitlines()} | _encoded_forms(value.encode())
+        forms = ({value, *value.splitlines()} | _encoded_forms(value.encode())
+                 | _url_and_hex_forms(value))
         forms = {f.strip() for f in forms}
         forms = {f for f in forms if len(f) >= self.MIN_LENGTH}
         with self._lock:
@@ -87,6 +88,21 @@ def _encoded_forms(raw: bytes) -> set[str]:
         core = encoded[start:len(encoded) - 4] if (offset + len(raw)) % 3 else encoded[start:]
         if len(core) >= _MIN_CORE:
             forms.add(core)
+    return forms
+
+
+def _url_and_hex_forms(value: str) -> set[str]:
+    """The secret as a URL carries it (`quote`, `quote_plus`, with upper- and lower-case
+    escapes) and as hex (`xxd -p`, `.hex()`, upper-case, with echo's newline)."""
+    from urllib.parse import quote, quote_plus
+
+    forms: set[str] = set()
+    for encoded in (quote(value), quote(value, safe=""), quote_plus(value), quote_plus(value, safe="")):
+        if encoded != value:
+            forms.update((encoded, re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)))
+    raw = value.encode()
+    for data in (raw, raw + b"\n"):
+        forms.update((data.hex(), data.hex().upper()))
     return forms
 
 
