@@ -256,3 +256,21 @@ def test_the_roost_entry_point_imports_no_textual_for_headless_commands(argv, tm
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
                             env={**os.environ, "ROOST_HOME": str(tmp_path)}, timeout=60)
     assert result.stdout.strip().splitlines()[-1] == "0 False", result.stderr
+
+
+def documented_modules() -> set[str]:
+    """`path` of every module docs/architecture.md lists: `### dir/` headings, `- \\`name\\`:` lines."""
+    documented, folder = set(), None
+    for line in (REPO_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("### "):
+            folder = line[4:].split()[0].rstrip("/")
+        elif folder and line.startswith("- `") and "`:" in line:
+            documented.add(f"{folder}/{line[3:line.index('`:')]}")
+    return documented
+
+
+def test_docs_architecture_lists_every_module_with_its_job():
+    actual = {str(m.path.relative_to(REPO_ROOT)) for m in modules().values()
+              if m.path.name != "__init__.py" or m.lines > 0}
+    documented = documented_modules()
+    assert (sorted(actual - documented), sorted(documented - actual)) == ([], [])

@@ -1,4 +1,4 @@
-"""Kestra's git Clone task, on GitPython (see engine/git_clone.py)."""
+"""Kestra's git Clone task, on GitPython (see engine/store/git_clone.py)."""
 
 from __future__ import annotations
 
