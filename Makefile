@@ -11,12 +11,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# editable_mode=compat: a plain path entry, so start-up imports no finder (about 25 ms), and
+# byte-compiled sources, since PYTHONDONTWRITEBYTECODE would make every start compile them.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e . --config-settings editable_mode=compat
+	$(BIN)/python -m compileall -q engine tui
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	$(BIN)/python -m compileall -q engine tui
 	touch $@ $(STAMP)
 
 install: $(STAMP)

@@ -42,10 +42,20 @@ also fails if a Python traceback reaches stderr.
 LIMITS = """\
 ## What these tests do not cover
 
-- A secret printed in a form other than its plain text, its lines, or base64 (with or
+- A secret printed in a form other than its plain text, its lines, base64 (with or
   without padding, wrapped at 76 characters, after `echo`'s newline, or inside a longer
-  encoded text): hex, double base64, a secret cut into pieces by the task itself
-  (`fold`, one character per line) are shown as printed.
+  encoded text), URL encoding (`quote`, `quote_plus`, upper- or lower-case escapes) or hex
+  (lower or upper case, after `echo`'s newline): double base64, base32, a hex dump with
+  spaces or offsets (`xxd` without `-p`, `od` with its spacing), a secret URL-encoded inside
+  a longer encoded text, or a secret cut into pieces by the task itself (`fold`, one
+  character per line) are shown as printed.
+- Ctrl-C before Roost's first line runs: while the interpreter itself starts (site-packages,
+  finding the launcher module: a few milliseconds, more on a loaded machine) Python's own
+  handling applies, so the process dies of SIGINT (a shell reports 130) and may print
+  Python's traceback of its start-up. From the launcher's first line on, Ctrl-C exits 130
+  quietly.
+- YAML aliases are refused past 100,000 values once expanded, and a rendered property past
+  64 MiB of text: a flow that really needs more is refused with the position and the limit.
 - A template call that never returns while holding the GIL (a `jq` program that loops, a
   catastrophic `validator` regex) cannot be interrupted in-process, as in Kestra. Ctrl-C
   reaches the orphan guard through `signal.set_wakeup_fd`: after the second one Roost

@@ -7,8 +7,7 @@ workbench opens, so ``roost --help``, ``roost run`` and ``roost validate`` start
 
 from __future__ import annotations
 
-import signal
-import sys
+import _signal  # the C module: `signal` itself imports enum, functools, collections...
 
 EXIT_INTERRUPTED = 130
 
@@ -21,7 +20,9 @@ def _interrupted_while_starting(_signum: int, _frame: object) -> None:
 # First thing, before any other import: until the command line's own handling is in place
 # (its imports take tens of milliseconds), Ctrl-C must not print a KeyboardInterrupt
 # traceback from the middle of an import.
-signal.signal(signal.SIGINT, _interrupted_while_starting)
+_signal.signal(_signal.SIGINT, _interrupted_while_starting)
+import signal  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from engine.cli.main import main as cli_main  # noqa: E402

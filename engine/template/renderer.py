@@ -20,7 +20,7 @@ from engine.template.errors import TemplateError, TemplateSyntaxProblem
 from engine.template.functions import MAX_RENDER_DEPTH, RenderState
 from engine.template.lookups import MissingValueError
 from engine.template.messages import missing_message
-from engine.template.operators import start_loop_budget
+from engine.template.operators import MAX_TEXT, start_loop_budget
 from engine.template.pebble_lexer import LexError, line_of
 from engine.template.pebble_parser import ParseError
 from engine.template.pebble_syntax import translate_expression, translate_template
@@ -80,9 +80,13 @@ class TemplateEngine:
             start_loop_budget()
         template = self._compile(text)
         try:
-            return template.render(context, RenderState(services, context, depth, self._render))
+            rendered = template.render(context, RenderState(services, context, depth, self._render))
         except Exception as exc:
             raise self._user_error(exc, context) from None
+        if len(rendered) > MAX_TEXT:  # a value printed whole (a huge list) is bounded as text is
+            raise TemplateError(f"the rendered value has {len(rendered):,} characters, more than the "
+                                f"{MAX_TEXT:,} a property may hold")
+        return rendered
 
     def _user_error(self, exc: Exception, context: dict[str, Any]) -> TemplateError:
         if isinstance(exc, TemplateError):
