@@ -25,6 +25,7 @@ from engine.template import dates
 from engine.template.errors import TemplateError
 from engine.template.lookups import MissingValueError
 from engine.template.operators import inclusive_range
+from engine.template.services import TemplateServices
 from engine.template.values import describe_type, fail_if_undefined, is_number, to_json
 
 #: How deep `render()` may call itself (directly or through rendered text).
@@ -36,10 +37,10 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 class RenderState:
     """What functions need from the render in progress."""
 
-    services: Any
+    services: TemplateServices
     context: dict[str, Any]
     depth: int
-    render: Callable[[str, dict[str, Any], Any, int], str]
+    render: Callable[[str, dict[str, Any], TemplateServices, int], str]
 
 
 def _state(context: Context) -> RenderState:

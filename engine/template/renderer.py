@@ -24,6 +24,7 @@ from engine.template.operators import MAX_TEXT, start_loop_budget
 from engine.template.pebble_lexer import LexError, line_of
 from engine.template.pebble_parser import ParseError
 from engine.template.pebble_syntax import translate_expression, translate_template
+from engine.template.services import TemplateServices
 
 CACHE_SIZE = 4096
 
@@ -37,7 +38,7 @@ class TemplateEngine:
         self._compile_expression = lru_cache(maxsize=CACHE_SIZE)(self._compile_expression_uncached)
 
     # --- public API -----------------------------------------------------------------
-    def render_value(self, value: Any, context: dict[str, Any], services: Any) -> Any:
+    def render_value(self, value: Any, context: dict[str, Any], services: TemplateServices) -> Any:
         """Strings rendered; maps and lists rendered recursively (keys too); the rest as is."""
         if isinstance(value, str):
             return self.render_string(value, context, services)
@@ -48,7 +49,7 @@ class TemplateEngine:
             return [self.render_value(item, context, services) for item in value]
         return value
 
-    def render_string(self, text: str, context: dict[str, Any], services: Any) -> str:
+    def render_string(self, text: str, context: dict[str, Any], services: TemplateServices) -> str:
         """One template rendered to text; text without `{{` or `{%` comes back untouched.
 
         Like the executor's own check, a lone `{#` (`${#array[@]}` in a shell script)
@@ -58,7 +59,7 @@ class TemplateEngine:
             return text
         return self._render(text, context, services, 0)
 
-    def evaluate(self, expression: str, context: dict[str, Any], services: Any) -> Any:
+    def evaluate(self, expression: str, context: dict[str, Any], services: TemplateServices) -> Any:
         """A bare Pebble expression (no braces) evaluated to its Python value."""
         compiled = self._compile_expression(expression)
         start_loop_budget()
@@ -73,7 +74,7 @@ class TemplateEngine:
             raise self._user_error(exc, context) from None
 
     # --- internals ------------------------------------------------------------------
-    def _render(self, text: str, context: dict[str, Any], services: Any, depth: int) -> str:
+    def _render(self, text: str, context: dict[str, Any], services: TemplateServices, depth: int) -> str:
         if depth > MAX_RENDER_DEPTH:
             raise TemplateError(f"render() is nested more than {MAX_RENDER_DEPTH} levels deep")
         if depth == 0:

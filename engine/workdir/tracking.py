@@ -10,16 +10,23 @@ is a walk of the directory plus the files the task touched.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from engine.core.events import TaskFilesChanged
+from engine.core.events import Event, TaskFilesChanged
+
+if TYPE_CHECKING:  # imported when a task first runs in a shared directory
+    from engine.workdir.manifest import ChangeSet, Manifest
+
+LogFunction = Callable[[str | None, str | None, str, str], None]
+"""(task run id, task id, level, message): the execution's log."""
 
 
 @dataclass
 class _Before:
-    manifest: Any
+    manifest: Manifest
     snapshot: bool
     note: str | None
 
@@ -32,15 +39,15 @@ def after_name(task_run_id: str) -> str:
 class WorkdirTracker:
     """One per execution; safe to call from parallel branches."""
 
-    def __init__(self, snapshots_root: Path, execution_id: str, cap_bytes: int, publish: Any,
-                 log: Any) -> None:
+    def __init__(self, snapshots_root: Path, execution_id: str, cap_bytes: int,
+                 publish: Callable[[Event], None], log: LogFunction) -> None:
         from engine.workdir.snapshots import ExecutionSnapshots
 
         self.snapshots = ExecutionSnapshots(snapshots_root, execution_id, cap_bytes)
         self._execution_id = execution_id
         self._publish = publish
         self._log = log
-        self._last: dict[str, tuple[Any, str | None]] = {}  # directory → (manifest, its snapshot)
+        self._last: dict[str, tuple[Manifest | None, str | None]] = {}  # directory → (manifest, its snapshot)
         self._touched: set[str] = set()          # directories someone may have changed since
         self._pending: dict[str, _Before] = {}   # task run id → before state
         self._lock = threading.Lock()
@@ -61,14 +68,14 @@ class WorkdirTracker:
             manifest, _snapshot = self._last.get(key, (None, None))
             fresh = manifest is None or key in self._touched
             self._touched.discard(key)
-        if fresh:
+        if fresh or manifest is None:
             manifest = scan(directory, manifest)
         # Unchanged since the previous task's "after": the snapshot is a delta of nothing.
         stored, note = self._record(task_run_id, task_id, task_run_id, directory, manifest)
         with self._lock:
             self._pending[task_run_id] = _Before(manifest, stored, note)
 
-    def after(self, task_run_id: str, task_id: str, directory: Path) -> Any:
+    def after(self, task_run_id: str, task_id: str, directory: Path) -> ChangeSet | None:
         """Publish the task's changes; returns the ChangeSet (None if `before` never ran)."""
         from engine.workdir.manifest import compare, scan
 
@@ -87,7 +94,7 @@ class WorkdirTracker:
         return changes
 
     def _record(self, task_run_id: str, task_id: str, name: str, directory: Path,
-                manifest: Any) -> tuple[bool, str | None]:
+                manifest: Manifest) -> tuple[bool, str | None]:
         try:
             result = self.snapshots.record(name, directory, manifest)
         except OSError as exc:  # a full disk must not fail the task: replay just cannot restore
