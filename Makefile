@@ -45,6 +45,7 @@ lint: $(TEST_STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/task_overhead.py
 	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/template_render.py
 	bash tests/services/start.sh && $(BIN)/python benchmarks/docker_overhead.py
 
 bench-tui: $(STAMP)
@@ -52,6 +53,8 @@ bench-tui: $(STAMP)
 	$(BIN)/python benchmarks/tui_hot_reload.py
 	$(BIN)/python benchmarks/tui_idle.py
 	$(BIN)/python benchmarks/tui_log_flood.py
+	$(BIN)/python benchmarks/tui_log_keys.py
+	$(BIN)/python benchmarks/log_store.py
 
 ## make serve: the workbench in a browser, on 127.0.0.1
 serve: $(STAMP)

@@ -6,12 +6,13 @@ import os
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from engine.core.config import RoostConfig, RoostHome
 from engine.core.events import Event, LogLine
@@ -22,6 +23,13 @@ from engine.flow.loader import load_flow_text
 from engine.flow.model import Flow
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis fails an example slower than its deadline (200 ms unless told otherwise): a
+# wall-clock assertion, which a busy machine trips. No deadline anywhere; pytest-timeout
+# (pyproject.toml) cuts off a real hang.
+settings.register_profile("roost", deadline=None)
+settings.load_profile("roost")
+
 _LEVEL_ORDER = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 
 
@@ -45,7 +53,7 @@ def processes_with_environment(name: str, value: str) -> list[int]:
     return found
 
 
-def leftover_processes(name: str, value: str, within: float = 5.0) -> list[int]:
+def leftover_processes(name: str, value: str, within: float = 30.0) -> list[int]:
     """processes_with_environment, given `within` seconds to die (a kill is not instantaneous)."""
     deadline = time.monotonic() + within
     while (found := processes_with_environment(name, value)) and time.monotonic() < deadline:
@@ -113,15 +121,20 @@ class Engine:
         return load_flow_text(path.read_text(), str(path), self.config.plugin_defaults)
 
     def run(self, text: str, inputs: dict[str, Any] | None = None, *, options: RunOptions | None = None,
-            trigger: dict[str, Any] | None = None) -> RunResult:
+            trigger: dict[str, Any] | None = None,
+            on_event: Callable[[Event], None] | None = None) -> RunResult:
         flow = self.load(text)
-        return self.run_flow(flow, inputs, options=options, trigger=trigger)
+        return self.run_flow(flow, inputs, options=options, trigger=trigger, on_event=on_event)
 
     def run_flow(self, flow: Flow, inputs: dict[str, Any] | None = None, *,
-                 options: RunOptions | None = None, trigger: dict[str, Any] | None = None) -> RunResult:
+                 options: RunOptions | None = None, trigger: dict[str, Any] | None = None,
+                 on_event: Callable[[Event], None] | None = None) -> RunResult:
+        """Run to the end; ``on_event`` sees each event as it happens (a test's rendezvous)."""
         executor = Executor(self.runtime)
         events: list[Event] = []
         executor.bus.subscribe(events.append)
+        if on_event is not None:
+            executor.bus.subscribe(on_event)
         handle = executor.prepare(flow, inputs, options=options, trigger=trigger)
         executor.start(handle)
         execution = handle.wait(120)

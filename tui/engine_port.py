@@ -9,8 +9,10 @@ Two kinds of names:
 * loaded with this module: value types, events, errors and the flow loader. The first paint
   needs them (the flow list parses flows, the panes hold records), so they cost nothing extra.
 * loaded on first use (module ``__getattr__``): the runtime, executor, trigger scheduler,
-  replay, evaluation, snapshot reading and history. They pull in most of the engine and are only
-  needed once the session opens or a key asks for them, so the workbench paints first.
+  replay, evaluation, snapshot reading, history, and running and recording test cases. They
+  pull in most of the engine and are only needed once the session opens or a key asks for
+  them, so the workbench paints first. (Test suites themselves load with this module: reading
+  one needs only the flow loader's parts.)
   ``from tui.engine_port import Executor`` inside a function imports it then; the type
   checker sees them all through the ``TYPE_CHECKING`` block.
 """
@@ -36,10 +38,17 @@ from engine.core.events import (
 from engine.core.records import Execution, TaskRun, parse_iso
 from engine.flow.input_values import resolve_inputs
 from engine.flow.inputs import InputDefinition, InputError
-from engine.flow.loader import discover_flow_files, load_flow_text
+from engine.flow.loader import discover_flow_files, is_test_suite_file, load_flow_text
 from engine.flow.model import Flow
 from engine.scheduling.events import TriggerEvent, TriggerFired, TriggerStatus
 from engine.tasks.base import Task
+from engine.testing.suite import (
+    TestSuite,
+    UnitTest,
+    check_against_flow,
+    discover_suites,
+    load_suite,
+)
 from engine.triggers.base import TriggerKey
 from engine.triggers.properties import TriggerError
 from engine.workdir.change_contents import ChangeUnreadable, sizes_text
@@ -54,6 +63,16 @@ if TYPE_CHECKING:
     from engine.execution.runtime import RunOptions, Runtime
     from engine.scheduling.scheduler import TriggerScheduler
     from engine.store.history import History
+    from engine.testing.assertions import AssertionResult
+    from engine.testing.record import RecordedSuite, record_suite
+    from engine.testing.runner import (
+        CasePreparationError,
+        CaseResult,
+        CaseStatus,
+        PreparedCase,
+        prepare_case,
+        skipped_result,
+    )
     from engine.workdir.change_contents import read_change
     from engine.workdir.directories import flow_folder
 
@@ -70,6 +89,11 @@ __all__ = [
     # triggers
     "TriggerError", "TriggerEvent", "TriggerFired", "TriggerKey", "TriggerScheduler",
     "TriggerStatus",
+    # flow unit tests (Kestra's TestSuite)
+    "AssertionResult", "CasePreparationError", "CaseResult", "CaseStatus", "PreparedCase",
+    "RecordedSuite", "TestSuite", "UnitTest", "check_against_flow", "discover_suites",
+    "is_test_suite_file",
+    "load_suite", "prepare_case", "record_suite", "skipped_result",
     # working directories and their changes
     "ChangeKind", "ChangeUnreadable", "FileChange", "flow_folder", "format_bytes",
     "is_probably_text", "read_change", "sizes_text", "text_diff",
@@ -92,6 +116,15 @@ _LOADED_ON_FIRST_USE: dict[str, str] = {
     "Runtime": "engine.execution.runtime",
     "TriggerScheduler": "engine.scheduling.scheduler",
     "History": "engine.store.history",
+    "AssertionResult": "engine.testing.assertions",
+    "RecordedSuite": "engine.testing.record",
+    "record_suite": "engine.testing.record",
+    "CasePreparationError": "engine.testing.runner",
+    "CaseResult": "engine.testing.runner",
+    "CaseStatus": "engine.testing.runner",
+    "PreparedCase": "engine.testing.runner",
+    "prepare_case": "engine.testing.runner",
+    "skipped_result": "engine.testing.runner",
     "read_change": "engine.workdir.change_contents",
     "flow_folder": "engine.workdir.directories",
 }

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # imported when a command runs: `roost --help` stays fast
     from engine.store.history import History, LogRecord
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
-COMMANDS = ("run", "replay", "validate", "executions", "execution", "storage", "serve", "triggers")
+COMMANDS = ("run", "replay", "validate", "executions", "execution", "storage", "serve", "triggers", "test")
 
 
 class Workbench(Protocol):
@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     executions = sub.add_parser("executions", help="history, newest first")
     executions.add_argument("--json", action="store_true")
     executions.add_argument("--limit", type=int, default=50)
+    executions.add_argument("--all", action="store_true",
+                            help="include the executions `roost test` ran (label system.test)")
 
     execution = sub.add_parser("execution", help="one execution: task runs, outputs, logs")
     execution.add_argument("id")
@@ -104,9 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("path", nargs="?", default=".", help="a flow file or a folder of flows")
     serve.add_argument("--port", type=int, default=8000, help="the port to listen on (default 8000)")
 
+    from engine.cli.test_command import add_arguments as add_test_arguments
     from engine.cli.triggers import add_arguments as add_trigger_arguments
 
     add_trigger_arguments(sub.add_parser("triggers", help="run the flows' triggers until interrupted"))
+    add_test_arguments(sub.add_parser(
+        "test", help="run Kestra TestSuites offline; `roost test record ID` writes one",
+        description="Run Kestra TestSuite YAML offline; the last line is 'N passed, M failed'. "
+                    "`roost test record ID [--tasks a,b] [-o FILE]` writes a suite from an execution."))
     return parser
 
 
@@ -124,6 +131,10 @@ def main(argv: Sequence[str] | None = None, workbench: Workbench | None = None) 
     try:
         if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
             return _open_workbench(workbench, args_list[0] if args_list else ".")
+        if args_list[:2] == ["test", "record"]:
+            from engine.cli.test_command import cmd_record
+
+            return cmd_record(args_list[2:], _Parser)
         args = build_parser().parse_args(args_list)
         if args.command is None:
             build_parser().print_help()
@@ -131,7 +142,8 @@ def main(argv: Sequence[str] | None = None, workbench: Workbench | None = None) 
         handlers: dict[str, Callable[[argparse.Namespace], int]] = {
             "run": cmd_run, "replay": cmd_replay, "validate": cmd_validate,
             "executions": cmd_executions, "execution": cmd_execution, "storage": cmd_storage,
-            "serve": functools.partial(cmd_serve, workbench=workbench), "triggers": cmd_triggers}
+            "serve": functools.partial(cmd_serve, workbench=workbench), "triggers": cmd_triggers,
+            "test": cmd_test}
         return handlers[args.command](args)
     except UsageError as exc:
         print(f"roost: {exc}", file=sys.stderr)
@@ -157,6 +169,12 @@ def _open_workbench(workbench: Workbench | None, path: str) -> int:
         print(_NO_WORKBENCH, file=sys.stderr)
         return EXIT_INVALID
     return int(workbench.open(path))
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from engine.cli.test_command import cmd_test as run_tests
+
+    return run_tests(args)
 
 
 def cmd_triggers(args: argparse.Namespace) -> int:
@@ -430,14 +448,15 @@ def cmd_executions(args: argparse.Namespace) -> int:
     from engine.store.history import _json_default
 
     history = _history()
-    executions = history.list_executions(limit=args.limit) if history else []
+    executions = history.list_executions(limit=args.limit, include_tests=args.all) if history else []
     if args.json:
         payload = [e.to_json(history.task_runs(e.id)) for e in executions] if history else []
         print(json.dumps(payload, default=_json_default, indent=2))
     elif executions:
         print(executions_table(executions))
     else:
-        print("no executions yet: run one with `roost run FLOW`", file=sys.stderr)
+        hint = "" if args.all else " (`--all` lists the executions `roost test` ran)"
+        print(f"no executions yet: run one with `roost run FLOW`{hint}", file=sys.stderr)
     if history:
         history.close()
     return EXIT_OK

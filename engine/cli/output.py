@@ -73,8 +73,9 @@ def task_run_tree(task_runs: list[TaskRun]) -> str:
         for run in children.get(parent, []):
             value = f" [{run.value}]" if run.value is not None else ""
             outputs = f"  {json.dumps(run.outputs, default=_json_default)}" if run.outputs else ""
+            mocked = " (mocked: a fixture stood in, it did not run)" if run.mocked else ""
             lines.append(f"{'  ' * depth}{STATE_SYMBOLS.get(run.state.value, '')} {run.task_id}{value} "
-                         f"{run.state.value} {duration_text(run)}{outputs}")
+                         f"{run.state.value} {duration_text(run)}{mocked}{outputs}")
             walk(run.id, depth + 1)
 
     walk(None, 0)

@@ -60,6 +60,7 @@ class TaskRun:
     runner: str | None = None
     working_dir: str | None = None
     metrics: tuple[dict[str, Any], ...] = ()
+    mocked: bool = False      # a stand-in (a test's fixture) gave its state and outputs; it never ran
 
     @property
     def start_date(self) -> datetime | None:
@@ -77,7 +78,8 @@ class TaskRun:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """Kestra's TaskRun shape; ``"mocked": true`` only for a run a stand-in replaced."""
+        data: dict[str, Any] = {
             "id": self.id,
             "executionId": self.execution_id,
             "taskId": self.task_id,
@@ -91,6 +93,9 @@ class TaskRun:
             "runner": self.runner,
             "workingDirectory": self.working_dir,
         }
+        if self.mocked:
+            data["mocked"] = True
+        return data
 
 
 @dataclass(frozen=True)

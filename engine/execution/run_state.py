@@ -42,6 +42,7 @@ class RunState:
         self._cancel = threading.Event()
         self._resume = threading.Event()
         self._running: set[threading.Event] = set()   # the stop events of the tasks running now
+        self._scheduled = threading.local()   # per thread: the last task allowed despite a cancel?
 
     # --- records -----------------------------------------------------------------
     def task_runs(self) -> list[TaskRun]:
@@ -119,10 +120,21 @@ class RunState:
             for stop in list(self._running):
                 stop.set()
 
+    def may_start(self, even_if_cancelled: bool = False) -> bool:
+        """Asked before each task of a sequence: not once cancelled, unless the sequence runs
+        even then (a flow's ``finally``). Remembered for this thread until the task starts:
+        one allowed before the cancel is stopped by it even if it starts after it."""
+        cancelled = self._cancel.is_set()
+        self._scheduled.despite_cancel = cancelled
+        return even_if_cancelled or not cancelled
+
     def task_started(self, stop: threading.Event) -> None:
-        """A task began: a cancel from now on sets its ``stop``."""
+        """A task began: a cancel from now on sets its ``stop``, and so does one that came
+        between ``may_start`` and now (a Parallel branch slow to get here, on a busy machine)."""
         with self.lock:
             self._running.add(stop)
+            if self._cancel.is_set() and not getattr(self._scheduled, "despite_cancel", False):
+                stop.set()
 
     def task_ended(self, stop: threading.Event) -> None:
         with self.lock:

@@ -6,9 +6,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.core.config import RoostConfig, RoostHome
+from engine.core.states import State
 from engine.execution.replay_plan import ReplayPlan
 from engine.store.secrets import Masker, SecretStore
 from engine.store.storage import InternalStorage
@@ -16,6 +17,24 @@ from engine.store.storage import InternalStorage
 if TYPE_CHECKING:
     from engine.store.history import History
     from engine.template import TemplateEngine
+
+
+@dataclass(frozen=True)
+class TaskStandIn:
+    """What stands in for a task that must not run: a test's fixture (later, a plugin's mock).
+
+    The task run goes from CREATED straight to ``state`` with ``outputs`` (rendered when the
+    task would have run, with the execution's variables plus ``variables``); ``task.run`` is
+    never called, and the run is marked ``mocked``. As in Kestra, a stand-in applies to the
+    task runs of ``task_id`` whose ``value`` (a ForEach iteration's) equals its own, None
+    matching the task runs outside any loop.
+    """
+
+    task_id: str
+    state: State = State.SUCCESS
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    value: str | None = None
+    variables: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -28,6 +47,8 @@ class RunOptions:
     breakpoints: frozenset[str] = frozenset()
     step: bool = False
     replay: ReplayPlan | None = None     # set by `roost replay`: what to reuse and restore
+    # Tasks that do not run (a test's fixtures), by task id: see TaskStandIn.
+    task_fixtures: Mapping[str, tuple[TaskStandIn, ...]] = field(default_factory=dict)
 
 
 @dataclass

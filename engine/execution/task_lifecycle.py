@@ -1,9 +1,11 @@
 """One task from CREATED to a terminal state (Dagster's execute_step).
 
-The order is Kestra's: a replay may copy the task instead of running it; the debugger's
-gate may pause, skip or abort it; `runIf` may skip it; then attempts run under the
-retry policy, each one under the task's timeout; `allowFailure` / `allowWarning` soften
-the end state, and the outputs are recorded for the templates of the tasks after it.
+The order is Kestra's: a replay may copy the task instead of running it; a stand-in (a
+test's fixture) may replace it, as Kestra's executor answers a fixture's task run without a
+worker, before breakpoints and `runIf`; the debugger's gate may pause, skip or abort it;
+`runIf` may skip it; then attempts run under the retry policy, each one under the task's
+timeout; `allowFailure` / `allowWarning` soften the end state, and the outputs are recorded
+for the templates of the tasks after it.
 This runs once per task: it keeps to direct attribute reads and adds no layer of calls.
 """
 
@@ -23,6 +25,7 @@ from engine.core.states import State
 from engine.core.truth import is_truthy
 from engine.execution.debug_session import DebugSession
 from engine.execution.run_state import bounded_seconds
+from engine.execution.runtime import TaskStandIn
 from engine.execution.scope import Scope
 from engine.execution.task_context import RunServices, RunTaskContext
 from engine.tasks.base import Task, TaskResult
@@ -40,6 +43,7 @@ class TaskLifecycle:
         self._replay = run.replay
         self._debug = debug
         self._debugger = debug.debugger
+        self._fixtures = run.options.task_fixtures
 
     def run_task(self, task: Task, scope: Scope, *, gate: bool = True) -> TaskRun:
         """One task from CREATED to a terminal state, with runIf, retries, timeout and allowFailure."""
@@ -49,11 +53,15 @@ class TaskLifecycle:
             copied = self._replay.copy_if_reused(task.id, scope.value_path, parent_id)
             if copied is not None:
                 return copied
+        stand_in = self._stand_in(task.id, scope.value) if self._fixtures else None
         task_run = state.put_task_run(TaskRun(
             id=new_id(), execution_id=state.execution.id, task_id=task.id, task_type=task.type,
             parent_task_run_id=parent_id, value=scope.value, value_path=scope.value_path,
             working_dir=str(scope.working_dir) if scope.working_dir else None,
+            mocked=stand_in is not None,
         ).with_state(State.CREATED))
+        if stand_in is not None:
+            return self._stand_in_for(task, scope, task_run, stand_in)
         if gate and self._debugger.active:
             latest, ended = self._debug.pause_before(task, scope, task_run, self._rerun)
             if ended is not None or latest is None:
@@ -88,6 +96,29 @@ class TaskLifecycle:
         masked = state.masker.mask_value(outputs)
         self._debug.last_finished = (task, scope)
         return state.set_task_state(task_run.id, end, outputs=masked, attempts=attempts)
+
+    def _stand_in(self, task_id: str, value: str | None) -> TaskStandIn | None:
+        """Kestra's getFixtureForTaskRun: same task id and same value (None outside loops)."""
+        return next((s for s in self._fixtures.get(task_id, ()) if s.value == value), None)
+
+    def _stand_in_for(self, task: Task, scope: Scope, task_run: TaskRun, stand_in: TaskStandIn) -> TaskRun:
+        """The task never runs: its outputs are rendered now and its state is the stand-in's.
+
+        As in Kestra, neither `runIf`, retries nor `allowFailure` apply: the state is as given
+        (a FAILED fixture sends the flow to its `errors`). Outputs that fail to render fail it.
+        """
+        state = self._state
+        ctx = RunTaskContext(self._run, task, task_run, scope)
+        ctx.extra_variables = dict(stand_in.variables)
+        end = stand_in.state
+        try:
+            outputs = ctx.render(dict(stand_in.outputs), "outputs") if stand_in.outputs else {}
+        except TaskFailure as failure:
+            ctx.error(failure.message)
+            end, outputs = State.FAILED, {}
+        ctx.log("DEBUG", f"task '{task.id}' did not run: a fixture stands in for it ({end.value})")
+        state.record_outputs(task.id, scope.value_path, outputs)
+        return state.set_task_state(task_run.id, end, outputs=state.masker.mask_value(outputs))
 
     def _rerun(self, task: Task, scope: Scope) -> TaskRun:
         """The debugger's re-run of the last task: no second pause before it."""

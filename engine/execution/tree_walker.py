@@ -59,7 +59,7 @@ class TreeWalker:
             position += 1
             if task.disabled:
                 continue
-            if run_state.cancelled and not even_if_cancelled:
+            if not run_state.may_start(even_if_cancelled):
                 states.append(State.KILLED)
                 break
             last_id = task.id

@@ -260,8 +260,25 @@ def _label_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def discover_flow_files(root: Path) -> list[Path]:
-    """Flow files under a folder: *.yml and *.yaml, skipping hidden folders and namespace files."""
+_SUITE_KEY = re.compile(r"^(testCases|flowId)[ \t]*:", re.MULTILINE)
+
+
+def is_test_suite_text(text: str) -> bool:
+    """Whether YAML text is a Kestra TestSuite rather than a flow: `testCases` and `flowId` as
+    top-level keys (a flow has neither). A text test, so listing a folder parses nothing."""
+    return {match.group(1) for match in _SUITE_KEY.finditer(text)} == {"testCases", "flowId"}
+
+
+def is_test_suite_file(path: Path) -> bool:
+    """is_test_suite_text of a file; False when it cannot be read (the flow loader says why)."""
+    try:
+        return is_test_suite_text(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return False
+
+
+def discover_yaml_files(root: Path) -> list[Path]:
+    """*.yml and *.yaml under a folder, sorted, skipping hidden folders and namespace files."""
     if root.is_file():
         return [root]
     found: list[Path] = []
@@ -273,3 +290,10 @@ def discover_flow_files(root: Path) -> list[Path]:
             continue
         found.append(path)
     return found
+
+
+def discover_flow_files(root: Path) -> list[Path]:
+    """Flow files under a folder: its YAML files except test suites (`roost test` runs those)."""
+    if root.is_file():
+        return [root]
+    return [path for path in discover_yaml_files(root) if not is_test_suite_file(path)]

@@ -44,7 +44,8 @@ CREATE INDEX IF NOT EXISTS executions_by_start ON executions(start_date);
 CREATE TABLE IF NOT EXISTS task_runs (
     id TEXT PRIMARY KEY, execution_id TEXT NOT NULL, seq INTEGER NOT NULL, task_id TEXT NOT NULL,
     task_type TEXT, parent_task_run_id TEXT, value TEXT, value_path TEXT, state TEXT NOT NULL,
-    histories TEXT NOT NULL, outputs TEXT, attempts INTEGER, runner TEXT, working_dir TEXT, metrics TEXT
+    histories TEXT NOT NULL, outputs TEXT, attempts INTEGER, runner TEXT, working_dir TEXT, metrics TEXT,
+    mocked INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS task_runs_by_execution ON task_runs(execution_id, seq);
 CREATE TABLE IF NOT EXISTS logs (
@@ -63,6 +64,26 @@ CREATE TABLE IF NOT EXISTS task_files (
 );
 CREATE INDEX IF NOT EXISTS task_files_by_execution ON task_files(execution_id);
 """
+
+# Columns added after a table first shipped: (table, column, definition), added to an older
+# history.db when it opens (CREATE TABLE IF NOT EXISTS leaves an existing table as it was).
+MIGRATIONS = (
+    ("task_runs", "mocked", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+TEST_LABEL = "system.test"
+"""Kestra's label on the executions a test case ran; `roost executions` leaves them out."""
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    for table, column, definition in MIGRATIONS:
+        columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            try:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            except sqlite3.OperationalError as exc:  # another process added it a moment ago
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 def to_json_text(value: Any) -> str:
@@ -142,6 +163,7 @@ class History:
         try:
             self._read = connect(path)
             self._read.executescript(SCHEMA)
+            _migrate(self._read)
         except sqlite3.DatabaseError as exc:  # damaged, not a database, unreadable, locked too long
             hint = ("; move it aside (it may be repaired with sqlite3's .recover) and Roost starts a "
                     "new one" if "malformed" in str(exc) or "not a database" in str(exc) else "")
@@ -352,15 +374,16 @@ class History:
         self._seq += 1
         connection.execute(
             "INSERT INTO task_runs(id, execution_id, seq, task_id, task_type, parent_task_run_id, value, "
-            "value_path, state, histories, outputs, attempts, runner, working_dir, metrics) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
+            "value_path, state, histories, outputs, attempts, runner, working_dir, metrics, mocked) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
             "histories=excluded.histories, outputs=excluded.outputs, attempts=excluded.attempts, "
-            "runner=excluded.runner, working_dir=excluded.working_dir, metrics=excluded.metrics",
+            "runner=excluded.runner, working_dir=excluded.working_dir, metrics=excluded.metrics, "
+            "mocked=excluded.mocked",
             (task_run.id, task_run.execution_id, self._seq, task_run.task_id, task_run.task_type,
              task_run.parent_task_run_id, task_run.value, to_json_text(list(task_run.value_path)),
              task_run.state.value, _histories_text(task_run.histories),
              self._masked_json(task_run.outputs), task_run.attempts, task_run.runner,
-             task_run.working_dir, to_json_text(list(task_run.metrics))),
+             task_run.working_dir, to_json_text(list(task_run.metrics)), int(task_run.mocked)),
         )
 
     def _masked_json(self, value: Any) -> str:
@@ -417,8 +440,18 @@ class History:
         with self._read_lock:
             return self._read.execute(sql, params).fetchall()
 
-    def list_executions(self, limit: int = 100, flow_id: str | None = None) -> list[Execution]:
-        where, params = ("WHERE flow_id=?", (flow_id,)) if flow_id else ("", ())
+    def list_executions(self, limit: int = 100, flow_id: str | None = None, *,
+                        include_tests: bool = False) -> list[Execution]:
+        """Newest first; the executions test cases ran (label system.test) only when asked,
+        as Kestra keeps them out of its Executions list."""
+        conditions: list[str] = []
+        params: tuple[Any, ...] = ()
+        if flow_id:
+            conditions.append("flow_id=?")
+            params = (flow_id,)
+        if not include_tests:
+            conditions.append(f"COALESCE(json_extract(labels, '$.\"{TEST_LABEL}\"'), '') != 'true'")
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = self._query(
             f"SELECT id, namespace, flow_id, state, histories, inputs, outputs, labels, trigger, "
             f"flow_path, original_id, error FROM executions {where} "
@@ -449,17 +482,17 @@ class History:
     def task_runs(self, execution_id: str) -> list[TaskRun]:
         rows = self._query(
             "SELECT id, execution_id, task_id, task_type, parent_task_run_id, value, value_path, state, "
-            "histories, outputs, attempts, runner, working_dir, metrics FROM task_runs "
+            "histories, outputs, attempts, runner, working_dir, metrics, mocked FROM task_runs "
             "WHERE execution_id=? ORDER BY seq", (execution_id,))
         runs: dict[str, TaskRun] = {}
         for (rid, eid, task_id, task_type, parent, value, value_path, state, histories, outputs,
-             attempts, runner, working_dir, metrics) in rows:
+             attempts, runner, working_dir, metrics, mocked) in rows:
             runs.setdefault(rid, TaskRun(
                 id=rid, execution_id=eid, task_id=task_id, task_type=task_type or "",
                 parent_task_run_id=parent, value=value, value_path=tuple(json.loads(value_path or "[]")),
                 state=State(state), histories=_histories(histories), outputs=json.loads(outputs or "{}"),
                 attempts=attempts or 0, runner=runner, working_dir=working_dir,
-                metrics=tuple(json.loads(metrics or "[]")),
+                metrics=tuple(json.loads(metrics or "[]")), mocked=bool(mocked),
             ))
         return sorted(runs.values(), key=lambda r: r.start_date or utcnow())
 

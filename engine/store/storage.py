@@ -45,6 +45,11 @@ class InternalStorage:
         prefix = self.execution_prefix(namespace, flow_id, execution_id)
         return f"{SCHEME}{prefix}/trigger/{trigger_id}/{quote(name)}"
 
+    def fixture_file_uri(self, namespace: str, flow_id: str, execution_id: str, name: str) -> str:
+        """A test case's `files` fixture, stored under the execution that case runs."""
+        prefix = self.execution_prefix(namespace, flow_id, execution_id)
+        return f"{SCHEME}{prefix}/fixtures/files/{quote(name)}"
+
     def open_execution_file(self, uri: str, namespace: str, flow_id: str,
                             execution_ids: Iterable[str | None]) -> Path:
         """A file of one of these executions only: what a flow's templates and tasks may read."""

@@ -89,19 +89,19 @@ def test_skip_marks_the_task_skipped_and_pauses_before_the_next(debug) -> None:
 def test_abort_kills_the_execution_without_running_the_task(debug) -> None:
     session = debug(THREE, breakpoints=("second",))
     session.send(DebugCommand.ABORT, "second")
-    result = session.finish(10)
+    result = session.finish()
     assert result.state == "KILLED"
     assert result.states() == {"first": "SUCCESS", "second": "KILLED"}
 
 
-def test_cancel_while_paused_ends_the_execution_promptly(debug) -> None:
+def test_cancel_while_paused_ends_the_execution(debug) -> None:
+    """A pause waits for its answer for ever: a cancel that did not reach it never finishes."""
     session = debug(THREE, breakpoints=("second",))
     session.pause("second")
-    started = time.monotonic()
     session.handle.cancel()
-    result = session.finish(10)
-    assert time.monotonic() - started < 2
+    result = session.finish()
     assert result.state == "KILLED"
+    assert result.states() == {"first": "SUCCESS", "second": "KILLED"}
 
 
 def test_a_command_with_nothing_paused_is_refused(debug) -> None:
@@ -333,13 +333,13 @@ def test_abort_while_a_script_waits_at_a_breakpoint_leaves_no_process(debug) -> 
                 env:
                   ROOST_TEST_MARKER: "{marker}"
                 commands:
-                  - sleep 30
+                  - sleep 600
               - id: waits
                 type: io.kestra.plugin.core.log.Log
                 message: hi
         """, breakpoints=("waits",))
     session.pause("waits")
     session.send(DebugCommand.ABORT)
-    result = session.finish(15)
+    result = session.finish()  # waiting for the sleep instead of killing it fails here
     assert result.state == "KILLED"
     assert leftover_processes("ROOST_TEST_MARKER", marker) == []

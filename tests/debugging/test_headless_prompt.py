@@ -142,15 +142,16 @@ def test_the_prompt_in_a_real_terminal(tmp_path: Path, flow: Path) -> None:
         return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True,
                               timeout=10, check=False).stdout
 
-    def wait_for(text: str, timeout: float = 20) -> str:
+    def wait_for(*texts: str, timeout: float = 60) -> str:
+        """The screen once it shows every one of ``texts`` (what the test then reads)."""
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = tmux("capture-pane", "-p", "-t", "prompt", "-S", "-200")
-            if text in screen:
+            if all(text in screen for text in texts):
                 return screen
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; screen:\n{screen}")
+        raise AssertionError(f"{[t for t in texts if t not in screen]} never appeared; screen:\n{screen}")
 
     tmux("new-session", "-d", "-s", "prompt", "-x", "140", "-y", "50", command)
     try:
@@ -164,9 +165,8 @@ def test_the_prompt_in_a_real_terminal(tmp_path: Path, flow: Path) -> None:
         tmux("send-keys", "-t", "prompt", "exit", "Enter")
         time.sleep(0.3)
         tmux("send-keys", "-t", "prompt", "continue", "Enter")
-        screen = wait_for("SUCCESS")
-        assert "typed-in-shell" in screen
-        deadline = time.monotonic() + 10
+        wait_for("SUCCESS", "typed-in-shell")
+        deadline = time.monotonic() + 60
         while not done.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert done.read_text().strip() == "0"

@@ -1,4 +1,8 @@
-"""The engine connection on its own: quick unreachable answers, leftovers, images, ownership."""
+"""The engine connection on its own: unreachable answers (cached), leftovers, images, ownership.
+
+A check that hung (no ping timeout, a pull that never ends) is cut off by pytest-timeout; the
+tests assert what the answer says, and that a cached answer does not look again.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -27,39 +30,46 @@ def closed_tcp_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_missing_socket_is_unreachable_at_once_and_the_answer_is_cached(tmp_path):
+@pytest.mark.timeout(60)
+def test_missing_socket_is_unreachable_and_the_answer_is_cached(tmp_path):
     engines = DockerEngines()
-    url = f"unix://{tmp_path}/no-docker.sock"
-    started = time.monotonic()
+    path = tmp_path / "no-docker.sock"
+    url = f"unix://{path}"
     with pytest.raises(EngineUnreachable) as first:
         engines.connect(url, {})
-    assert time.monotonic() - started < 2
-    assert first.value.reason == f"no socket at {tmp_path}/no-docker.sock"
-    started = time.monotonic()
-    with pytest.raises(EngineUnreachable):
-        engines.connect(url, {})
-    assert time.monotonic() - started < 0.05
+    assert first.value.reason == f"no socket at {path}"
+    # Something now listens there: a second look would say something else. The cached
+    # answer is given without looking.
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        listener.listen(1)
+        with pytest.raises(EngineUnreachable) as second:
+            engines.connect(url, {})
+        assert second.value.reason == f"no socket at {path}"
+        # a fresh process-wide cache does look, and gets no further than the silent listener
+        with pytest.raises(EngineUnreachable) as fresh:
+            DockerEngines(ping_timeout=0.5).connect(url, {})
+        assert fresh.value.reason != f"no socket at {path}"
 
 
-def test_closed_tcp_port_is_unreachable_quickly():
+@pytest.mark.timeout(60)
+def test_closed_tcp_port_is_unreachable_with_connection_refused():
     url = f"tcp://127.0.0.1:{closed_tcp_port()}"
-    started = time.monotonic()
     with pytest.raises(EngineUnreachable) as error:
         DockerEngines().connect(url, {})
-    assert time.monotonic() - started < 3
-    assert error.value.reason == "connection refused"
+    assert error.value.reason == "connection refused"  # answered by the kernel, no timeout waited
     assert str(error.value) == f"the Docker engine at {url} is unreachable: connection refused"
 
 
-def test_silent_listener_is_unreachable_within_the_ping_timeout():
+@pytest.mark.timeout(60)
+def test_silent_listener_is_unreachable_by_the_ping_timeout():
     with socket.socket() as listener:  # accepts connections, never answers
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         url = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
-        started = time.monotonic()
         with pytest.raises(EngineUnreachable) as error:
             DockerEngines(ping_timeout=0.5).connect(url, {})
-        assert time.monotonic() - started < 3
+        # nothing but the ping's timeout can end a connection to a listener that never speaks
         assert "no answer" in error.value.reason or "timed out" in error.value.reason
 
 
@@ -86,11 +96,10 @@ def test_containers_left_by_a_dead_roost_process_are_removed_on_connect(docker):
                 pass
 
 
+@pytest.mark.timeout(90)
 def test_missing_image_is_reported_with_the_pull_error_without_hanging(docker):
-    started = time.monotonic()
     with pytest.raises(ImageUnavailable) as error:
         docker.engine.ensure_image("roost-test/absent:1.0", "IF_NOT_PRESENT")
-    assert time.monotonic() - started < 30
     assert str(error.value).startswith("image roost-test/absent:1.0 not found locally and the pull failed: ")
 
 

@@ -68,7 +68,7 @@ def assert_no_traceback(stderr: str) -> None:
     assert "Traceback (most recent call last)" not in stderr, f"a traceback reached the user:\n{stderr}"
 
 
-def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 20) -> str:
+def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 60) -> str:
     """Read the process's stderr until a line holds `needle`; returns what was read."""
     assert proc.stderr is not None
     seen = ""
@@ -105,7 +105,7 @@ def processes_carrying(marker: str) -> list[int]:
     return found
 
 
-def wait_until_gone(marker: str, timeout: float = 5) -> list[int]:
+def wait_until_gone(marker: str, timeout: float = 30) -> list[int]:
     """Processes still carrying `marker` after up to `timeout` seconds (empty is good)."""
     deadline = time.monotonic() + timeout
     while (left := processes_carrying(marker)) and time.monotonic() < deadline:

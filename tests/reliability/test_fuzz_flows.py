@@ -9,7 +9,6 @@ a task failure with a message, never as a Roost "internal error".
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ WRONG_TYPES = pytest.mark.reliability("Bad input: wrong types for every property
 NESTING = pytest.mark.reliability("Bad input: deep nesting, huge strings, unicode names",
                                   "clear FlowError or a normal run; no RecursionError, no hang")
 
-FUZZ = settings(max_examples=int(os.environ.get("ROOST_FUZZ_EXAMPLES", "300")), deadline=5000,
+FUZZ = settings(max_examples=int(os.environ.get("ROOST_FUZZ_EXAMPLES", "300")), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 PATH = "fuzz.yml"
@@ -233,14 +232,12 @@ def test_a_flow_that_loads_runs_to_an_end_and_fails_only_with_messages(runtime, 
     logs: list[LogLine] = []
     executor.bus.subscribe(lambda e: logs.append(e) if isinstance(e, LogLine) else None)
     handle = executor.prepare(flow, {}, options=RunOptions(runner="process", keep_workdir=False))
-    started = time.monotonic()
     executor.start(handle)
     handle.wait(RUN_BOUND_SECONDS)
-    if not handle.done:
+    if not handle.done:  # a long run (a sleep, a busy machine) is cancelled: it must end then
         handle.cancel()
-        handle.wait(5)
-    assert handle.done, f"{type_name}.{prop}={value!r} still runs after cancel"
-    assert time.monotonic() - started < RUN_BOUND_SECONDS + 5
+        handle.wait(60)
+    assert handle.done, f"{type_name}.{prop}={value!r} still runs a minute after its cancel"
     state = handle.execution.state.value
     assert state in ("SUCCESS", "WARNING", "FAILED", "KILLED")
     problems = [e.message for e in logs if e.level == "ERROR"]
@@ -282,21 +279,24 @@ def test_deeply_nested_tasks_run_or_are_refused_at_load_time(engine, depth):
 
 
 @NESTING
-@pytest.mark.parametrize("text", [
-    "id: x\nnamespace: a\nvariables:\n  v: " + "[" * 20000 + "]" * 20000 + "\ntasks: []\n",
-    "id: x\nnamespace: a\nvariables:\n  v: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n",
-    "".join(" " * i + f"k{i}:\n" for i in range(3000)),
-    "- " * 5000 + "x\n",
-    "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
-    "g: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+@pytest.mark.timeout(60)  # a loader that expanded or recursed for ever is cut off here
+@pytest.mark.parametrize(("text", "refusal"), [
+    ("id: x\nnamespace: a\nvariables:\n  v: " + "[" * 20000 + "]" * 20000 + "\ntasks: []\n",
+     "YAML is nested too deeply to load"),
+    ("id: x\nnamespace: a\nvariables:\n  v: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n",
+     "YAML is nested too deeply to load"),
+    ("".join(" " * i + f"k{i}:\n" for i in range(3000)), "YAML is nested too deeply to load"),
+    ("- " * 5000 + "x\n", "YAML is nested too deeply to load"),
+    ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+     "g: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n", "refused as an alias bomb"),
 ], ids=["deep-flow-list", "deep-flow-map", "deep-block-map", "deep-block-list", "billion-laughs"])
-def test_pathological_yaml_is_refused_quickly(text):
-    started = time.monotonic()
+def test_pathological_yaml_is_refused_before_it_is_built(text, refusal):
+    """Refused by the loader's own limits (depth, alias expansion) with a positioned message."""
     result = load_or_errors(text)
     assert isinstance(result, list)
-    assert time.monotonic() - started < 10
+    assert any(refusal in error.message for error in result), [str(e) for e in result]
 
 
 @NESTING

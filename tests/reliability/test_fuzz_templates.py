@@ -1,10 +1,10 @@
-"""Random Pebble expressions: the renderer answers text or a TemplateError, quickly.
+"""Random Pebble expressions: the renderer answers text or a TemplateError, and runaways stop.
 
 Expressions are built from Pebble's grammar (literals, variables, operators, every
 filter, function and test Roost knows, tags) with random arguments, and from
 random text around `{{ }}`. No Python exception other than TemplateError may leave
 `render_string`, no Python object may be printed (`<function ...>`, `object at 0x`),
-and each render has a deadline.
+and a runaway template stops at one of the renderer's limits, saying which.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.template import ENGINE, FakeServices, context
 TEMPLATES = pytest.mark.reliability("Bad input: random Pebble expressions",
                                     "text or a TemplateError with a message; no leak of Python objects")
 
-FUZZ = settings(max_examples=int(os.environ.get("ROOST_FUZZ_EXAMPLES", "300")) * 2, deadline=5000,
+FUZZ = settings(max_examples=int(os.environ.get("ROOST_FUZZ_EXAMPLES", "300")) * 2, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # Functions whose result changes per call or that sleep on the network are fine to call;
 # `jq` programs come from a list, since jq itself can be asked to loop forever (as in Kestra).
@@ -123,21 +123,35 @@ def test_random_brace_soup_renders_or_fails_with_a_message(template):
 
 
 @TEMPLATES
-@pytest.mark.parametrize("template", [
-    "{% for a in range(0, 99999) %}{% for b in range(0, 99999) %}{% endfor %}{% endfor %}",
-    "{% for a in range(0, 99999) %}{{ range(0, 99999) | join }}{% endfor %}",
-    "{% set s = 'ab' %}{% for i in range(0, 80) %}{% set s = s ~ s %}{% endfor %}{{ s | length }}",
-    "{% set n = 2 %}{% for i in range(0, 64) %}{% set n = n * n %}{% endfor %}{{ n }}",
-    "{{ range(0, 10000000000) }}",
-    "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
-    "{{ " + "[" * 5000 + "]" * 5000 + " }}",
-    "{{ render(render(render(render(render(render(render(render(render(render(render('x'))))))))))) }}",
-    "{{ 'x' | indent(10000000000) | length }}",
-    "{{ range(0, 99999) | join | replace('', range(0, 99999) | join) | length }}",
-])
-def test_runaway_templates_stop_with_a_message_in_bounded_time(template):
-    import time
-
-    started = time.monotonic()
-    render(template)
-    assert time.monotonic() - started < 5
+@pytest.mark.timeout(60)  # a renderer without its limits would loop for hours: cut off here
+@pytest.mark.parametrize(("template", "answer"), [
+    ("{% for a in range(0, 99999) %}{% for b in range(0, 99999) %}{% endfor %}{% endfor %}",
+     "the template's loops run more than 5000000 times in all"),
+    ("{% for a in range(0, 99999) %}{{ range(0, 99999) | join }}{% endfor %}",
+     "the template's loops run more than 5000000 times in all"),
+    ("{% set s = 'ab' %}{% for i in range(0, 80) %}{% set s = s ~ s %}{% endfor %}{{ s | length }}",
+     "a text built by the template exceeds 67108864 characters"),
+    ("{% set n = 2 %}{% for i in range(0, 64) %}{% set n = n * n %}{% endfor %}{{ n }}",
+     "'*' makes a number too large to compute"),
+    ("{{ range(0, 10000000000) }}", "a range may hold at most 100000 items, this one has 10000000001"),
+    ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", "the expression is nested too deeply"),
+    ("{{ " + "[" * 5000 + "]" * 5000 + " }}", "the expression is nested too deeply"),
+    ("{{ render(render(render(render(render(render(render(render(render(render(render('x'))))))))))) }}",
+     "x"),
+    ("{{ 'x' | indent(10000000000) | length }}",
+     "the 'indent' filter would build a text of more than 67108864 characters"),
+    ("{{ range(0, 99999) | join | replace('', range(0, 99999) | join) | length }}",
+     "the 'replace' filter would build a text of more than 67108864 characters"),
+], ids=["nested-loops", "loop-of-joins", "doubling-text", "squaring-number", "huge-range",
+        "deep-parentheses", "deep-lists", "nested-render", "huge-indent", "huge-replace"])
+def test_runaway_templates_stop_at_a_limit_with_a_message(template, answer):
+    """Each runaway meets one of the renderer's limits (counts and sizes, not a clock) and
+    says which; the one that is no runaway (render nested 11 deep) renders."""
+    cases.count()
+    try:
+        text = ENGINE.render_string(template, context(), FakeServices())
+    except TemplateError as exc:
+        assert answer in exc.message, exc.message
+        assert "Traceback" not in exc.message
+        return
+    assert text == answer

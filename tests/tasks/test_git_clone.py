@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 
@@ -151,33 +150,36 @@ def test_unknown_branch_in_a_non_empty_directory_leaves_it_as_it_was(served_repo
     assert sorted(p.name for p in target.iterdir()) == ["data.csv"]
 
 
+# A clone that hung (a prompt, a retry loop, no network timeout) is cut off by this timeout and
+# fails the test; what the tests assert is the failure itself and what it says.
+HANG = pytest.mark.timeout(60)
+
+
+@HANG
 @pytest.mark.parametrize("scheme", ["git", "http"])
-def test_unreachable_server_fails_fast_with_a_clear_message(tmp_path, scheme):
+def test_unreachable_server_fails_with_a_clear_message(tmp_path, scheme):
     url = f"{scheme}://127.0.0.1:{free_port()}/repo.git"
-    started = time.monotonic()
     with pytest.raises(CloneError) as caught:
         clone(CloneRequest(url=url, directory=tmp_path / "c"))
-    assert time.monotonic() - started < 10
     assert caught.value.message.startswith(f"cannot reach {url}")
+    assert not (tmp_path / "c" / ".git").exists()
 
 
+@HANG
 @pytest.mark.skipif(shutil.which("ssh") is None, reason="no ssh client installed")
-def test_ssh_url_fails_fast_instead_of_prompting(tmp_path):
+def test_ssh_url_fails_instead_of_prompting(tmp_path):
     url = f"ssh://git@127.0.0.1:{free_port()}/repo.git"
-    started = time.monotonic()
     with pytest.raises(CloneError) as caught:
         clone(CloneRequest(url=url, directory=tmp_path / "c"))
-    assert time.monotonic() - started < 10
     assert caught.value.message.startswith(f"cannot reach {url}")
 
 
+@HANG
 def test_server_that_never_answers_is_cut_off_by_the_network_timeout(tmp_path):
-    with silent_server() as port:
-        started = time.monotonic()
-        with pytest.raises(CloneError) as caught:
-            clone(CloneRequest(url=f"git://127.0.0.1:{port}/repo.git", directory=tmp_path / "c",
-                               network_timeout=2))
-    assert time.monotonic() - started < 10
+    with silent_server() as port, pytest.raises(CloneError) as caught:
+        clone(CloneRequest(url=f"git://127.0.0.1:{port}/repo.git", directory=tmp_path / "c",
+                           network_timeout=2))
+    # the server holds the connection open and never speaks: only the timeout ends the clone
     assert "timed out" in caught.value.message
 
 
@@ -238,12 +240,13 @@ class TestCredentials:
         assert caught.value.message.startswith(f"authentication failed for {url}")
         assert self.PASSWORD not in caught.value.message
 
+    @HANG
     def test_missing_credentials_fail_instead_of_prompting(self, auth_server, tmp_path):
         url, _ = auth_server
-        started = time.monotonic()
-        with pytest.raises(CloneError, match="needs credentials"):
+        with pytest.raises(CloneError) as caught:
             clone(CloneRequest(url=url, directory=tmp_path / "c", depth=None))
-        assert time.monotonic() - started < 10
+        assert "needs credentials" in caught.value.message
+        assert url in caught.value.message
 
     def test_password_in_the_url_is_masked_in_logs_and_errors(self, served_repo, tmp_path):
         url = f"http://bob:{self.PASSWORD}@127.0.0.1:{free_port()}/x.git"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from engine.core.events import LogLine, MetricRecorded
@@ -38,22 +37,26 @@ tasks:
     assert [(m.name, m.type, m.value, m.tags) for m in metrics] == [("rows", "counter", 5, {"t": "x"})]
 
 
-def test_lines_stream_live_while_the_process_runs(engine):
-    flow = engine.load(HEADER + """
+def test_lines_stream_live_while_the_process_runs(engine, tmp_path):
+    # A rendezvous: the script waits (a minute at most) for a file the test creates when the
+    # line "first" reaches the bus; lines held back until the end would never release it.
+    flag = tmp_path / "seen-first"
+
+    def release(event: object) -> None:
+        if isinstance(event, LogLine) and event.task_id == "slow" and event.message == "first":
+            flag.touch()
+
+    result = engine.run(HEADER + f"""
 tasks:
   - id: slow
     type: io.kestra.plugin.scripts.shell.Commands
-    commands: ["echo first", "sleep 1.5", "echo second"]
-""")
-    from engine.execution.executor import Executor
-
-    executor = Executor(engine.runtime)
-    arrivals: dict[str, float] = {}
-    executor.bus.subscribe(lambda e: arrivals.setdefault(e.message, time.monotonic())
-                           if isinstance(e, LogLine) and e.task_id == "slow" else None)
-    handle = executor.start(executor.prepare(flow))
-    handle.wait(20)
-    assert arrivals["second"] - arrivals["first"] > 1.0
+    commands:
+      - echo first
+      - i=0; while [ ! -e {flag} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+      - if [ -e {flag} ]; then echo second; else echo first-was-not-streamed; fi
+""", on_event=release)
+    assert result.state == "SUCCESS"
+    assert result.logs("slow") == ["first", "second"]
 
 
 def test_nonzero_exit_fails_with_outputs_attached(engine):

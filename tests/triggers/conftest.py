@@ -110,7 +110,7 @@ class Harness:
         self.scheduler.start()
         return self.scheduler
 
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout
         with self._changed:
             while not predicate():
@@ -120,7 +120,7 @@ class Harness:
                                          + "\n".join(self.logs()))
                 self._changed.wait(min(remaining, 0.1))
 
-    def wait_executions(self, count: int, timeout: float = 15.0) -> list[Execution]:
+    def wait_executions(self, count: int, timeout: float = 60.0) -> list[Execution]:
         self.wait_for(lambda: len(self.finished) >= count, timeout, f"{count} finished execution(s)")
         return list(self.finished)
 

@@ -87,7 +87,7 @@ def test_stop_after_pauses_the_trigger_when_an_execution_ends_so(harness):
             stopAfter: [FAILED]
         """)
     scheduler = harness.start(flow)
-    [execution] = harness.wait_executions(1, timeout=5)
+    [execution] = harness.wait_executions(1)
     assert execution.state.value == "FAILED"
     harness.wait_for(lambda: scheduler.status(harness.key(flow, "tick")).state == "PAUSED", what="the pause")
     time.sleep(1.5)
@@ -127,7 +127,7 @@ def test_a_flow_unchanged_by_one_reload_is_still_restarted_by_the_next(harness):
     one = harness.engine.load(ticking, "one.yml")
     two = harness.engine.load(MIXED.replace("mixed", "two"), "two.yml")
     scheduler = harness.start(one, two)
-    harness.wait_executions(1, timeout=5)
+    harness.wait_executions(1)
     scheduler.set_flows([harness.engine.load(ticking, "one.yml"),
                          harness.engine.load(MIXED.replace("mixed", "two").replace("hi", "hey"), "two.yml")])
     quiet = harness.engine.load(MIXED.replace("mixed", "one"), "one.yml")

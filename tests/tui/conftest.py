@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import sys
 import time
@@ -57,13 +58,37 @@ def workbench(tmp_path: Path) -> Workbench:
     return Workbench(flows, RoostHome(tmp_path / "home"), environ)
 
 
-async def wait_until(pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 15,
+async def wait_until(pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 30,
                      what: str = "") -> None:
-    """Let the app run until ``predicate()`` is true (fails the test after ``timeout``)."""
+    """Let the app run until ``predicate()`` is true (fails the test after ``timeout``).
+
+    Wait for the very thing the test then asserts (the text on screen, the row count), never
+    for a proxy of it: on a busy machine a repaint can come many frames after the state."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.02)
+
+
+def _found(wanted: str | re.Pattern[str], text: str) -> bool:
+    return bool(wanted.search(text)) if isinstance(wanted, re.Pattern) else wanted in text
+
+
+async def wait_for_text(pilot: Pilot[Any], app: RoostApp, *shown: str | re.Pattern[str],
+                        absent: tuple[str | re.Pattern[str], ...] = (), timeout: float = 30) -> str:
+    """Wait until the screen shows every one of ``shown`` (texts or regular expressions) and
+    none of ``absent``; returns the screen's text. Fails with what is missing and the screen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = screen_text(app)
+        missing = [s for s in shown if not _found(s, text)]
+        present = [a for a in absent if _found(a, text)]
+        if not missing and not present:
+            return text
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the screen never showed {missing} (or still showed {present}); "
+                                 f"last screen:\n{text}")
         await pilot.pause(0.02)
 
 
@@ -75,7 +100,6 @@ async def select_flow(app: RoostApp, pilot: Pilot[Any], flow_id: str) -> None:
     entry = next(e for e in app.catalog.entries.values() if e.flow_id == flow_id)
     app.main.query_one(FlowList).select_path(entry.path)
     await wait_until(pilot, lambda: app.selected_path == entry.path, what=f"flow {flow_id}")
-    await pilot.pause()
 
 
 async def run_selected(app: RoostApp, pilot: Pilot[Any], *, state: str | None = None,
@@ -84,11 +108,17 @@ async def run_selected(app: RoostApp, pilot: Pilot[Any], *, state: str | None = 
     from tui.screens.inputs_form import InputsScreen
 
     before = app.shown
+
+    def started() -> bool:
+        return app.shown is not None and app.shown is not before
+
     await pilot.press("r")
-    await pilot.pause()
+    # A flow with inputs opens the form first: ctrl+s runs it with the defaults.
+    await wait_until(pilot, lambda: isinstance(app.screen, InputsScreen) or started(),
+                     what=f"the inputs form or the run (notices: {[n.message for n in app._notifications]})")
     if isinstance(app.screen, InputsScreen):
         await pilot.press("ctrl+s")
-    await wait_until(pilot, lambda: app.shown is not None and app.shown is not before,
+    await wait_until(pilot, started,
                      what=f"the run to start (notices: {[n.message for n in app._notifications]})")
     if state is None:
         await wait_until(pilot, lambda: app.shown is not None and not app.shown.live
@@ -96,7 +126,6 @@ async def run_selected(app: RoostApp, pilot: Pilot[Any], *, state: str | None = 
     else:
         await wait_until(pilot, lambda: app.shown is not None
                          and app.shown.execution.state.value == state, timeout, what=state)
-    await pilot.pause()
 
 
 def screen_text(app: RoostApp) -> str:

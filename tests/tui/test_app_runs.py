@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
+from tests.tui.conftest import (
+    Workbench,
+    run_selected,
+    select_flow,
+    wait_for_text,
+    wait_until,
+)
 from tui.app.roost_app import RoostApp
 from tui.screens.inputs_form import InputField, InputsScreen
 from tui.widgets.flow_list import FlowList
@@ -40,11 +47,9 @@ def test_run_with_inputs_form_shows_live_states_logs_and_outputs(workbench: Work
         assert model is not None
         assert model.execution.state.value == "SUCCESS"
         assert model.execution.outputs == {"shouted": "GRACE"}
-        text = screen_text(app)
-        assert "✔ hello" in text and "✔ shout" in text
+        # the tree shows the tasks' states, the flow list the state of the flow's last execution
+        await wait_for_text(pilot, app, "✔ hello", "✔ shout", "✔ greet")
         assert "Hello, Grace x2!" in log_messages(app)
-        # the flow list shows the state of the flow's last execution
-        assert "✔ greet" in text
 
     workbench.run(check)
 
@@ -62,10 +67,9 @@ def test_inputs_form_shows_typed_fields_with_defaults_and_inline_errors(workbenc
         times = screen.query_one("#input-times")
         times.value = "99999999999"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await wait_for_text(pilot, app, "✘ input 'times'")
         assert isinstance(app.screen, InputsScreen), "a bad value keeps the form open"
         assert fields["times"].has_class("-invalid")
-        assert "✘ input 'times'" in screen_text(app)
         assert app.shown is None
         times.value = "3"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
@@ -81,8 +85,7 @@ def test_escape_closes_the_inputs_form_without_running(workbench: Workbench) -> 
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, InputsScreen))
         await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, InputsScreen)
+        await wait_until(pilot, lambda: not isinstance(app.screen, InputsScreen), what="the form to close")
         assert app.shown is None
 
     workbench.run(check)
@@ -93,9 +96,7 @@ def test_failed_run_marks_failed_task_and_runs_errors_branch(workbench: Workbenc
         await select_flow(app, pilot, "fails")
         await run_selected(app, pilot)
         assert app.shown is not None and app.shown.execution.state.value == "FAILED"
-        text = screen_text(app)
-        assert "✘ check" in text
-        assert "errors" in text and "✔ alert" in text
+        await wait_for_text(pilot, app, "✘ check", "errors", "✔ alert")
         assert "schema mismatch in column amount" in log_messages(app)
 
     workbench.run(check)
@@ -127,8 +128,7 @@ def test_x_cancels_the_running_execution(workbench: Workbench) -> None:
         await pilot.press("x")
         await wait_until(pilot, lambda: app.shown is not None and app.shown.finished, 20)
         assert app.shown is not None and app.shown.execution.state.value == "KILLED"
-        await pilot.pause(0.1)
-        assert "■ wait" in screen_text(app)
+        await wait_for_text(pilot, app, "■ wait")
 
     workbench.run(check)
 
@@ -162,17 +162,21 @@ def test_r_on_an_invalid_flow_refuses_with_the_error_position(workbench: Workben
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
         await select_flow(app, pilot, "broken")
         await pilot.press("r")
-        await pilot.pause()
+        await wait_until(pilot, lambda: any("fix them first" in n and "5:" in n for n in notices(app)),
+                         what=f"the refusal (notices: {notices(app)})")
         assert app.shown is None
-        assert any("fix them first" in n and "5:" in n for n in notices(app))
 
     workbench.run(check)
 
 
 def test_history_lists_past_executions_and_opens_one_like_a_live_run(workbench: Workbench) -> None:
+    executions: list[str] = []
+
     async def first(app: RoostApp, pilot: Pilot[int]) -> None:
         await select_flow(app, pilot, "report")
         await run_selected(app, pilot)
+        assert app.shown is not None
+        executions.append(app.shown.id)
 
     workbench.run(first)
 
@@ -180,16 +184,19 @@ def test_history_lists_past_executions_and_opens_one_like_a_live_run(workbench: 
         await select_flow(app, pilot, "greet")
         await pilot.press("5")
         history = app.main.query_one(HistoryPane)
-        await wait_until(pilot, lambda: history.row_count >= 1)
-        assert "tui.tests.report" in screen_text(app)
+        # The row as a user reads it, every column at its full width (DataTable once painted
+        # fresh rows at the header's widths: "SUCCE  tui.  2026-12" until the cursor moved).
+        await wait_for_text(pilot, app, re.compile(
+            r"✔\s+SUCCESS\s+tui\.tests\.report\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\S+\s+"
+            + executions[0]))
+        assert history.row_count == 1
         assert history.has_focus
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.shown is not None and app.shown.flow_key == "tui.tests.report")
         assert app.main.query_one(FlowList).selected_path == workbench.flows / "report.yml"
-        await pilot.pause(0.1)
-        text = screen_text(app)
-        assert "✔ count" in text and "✔ write" in text
-        assert any("counting jan" in m for m in log_messages(app))
+        await wait_for_text(pilot, app, "✔ count", "✔ write")
+        await wait_until(pilot, lambda: any("counting jan" in m for m in log_messages(app)),
+                         what="the execution's logs")
 
     workbench.run(second)
 
@@ -204,8 +211,7 @@ def test_selecting_a_flow_shows_its_last_execution_from_history(workbench: Workb
     async def second(app: RoostApp, pilot: Pilot[int]) -> None:
         await select_flow(app, pilot, "fails")
         await wait_until(pilot, lambda: app.shown is not None)
-        await pilot.pause(0.1)
-        assert "✘ check" in screen_text(app)
+        await wait_for_text(pilot, app, "✘ check")
 
     workbench.run(second)
 
@@ -250,7 +256,7 @@ tasks:
         await select_flow(app, pilot, "gate")
         await run_selected(app, pilot, state="PAUSED")
         await wait_until(pilot, lambda: any("paused at approve" in n for n in notices(app)))
-        assert "⏸ approve" in screen_text(app)
+        await wait_for_text(pilot, app, "⏸ approve")
         await pilot.press("u")
         await wait_until(pilot, lambda: app.shown is not None and app.shown.finished)
         assert app.shown is not None and app.shown.execution.state.value == "SUCCESS"

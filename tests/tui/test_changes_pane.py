@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
+from tests.tui.conftest import Workbench, run_selected, select_flow, wait_for_text, wait_until
 from tui.app.roost_app import RoostApp
 from tui.models.previews import MessagePreview, TextPreview
 from tui.screens.main import DetailTabs
@@ -46,7 +46,6 @@ async def cursor_on(app: RoostApp, pilot: Pilot[int], task_id: str) -> None:
     tree.move_cursor(node)
     await wait_until(pilot, lambda: app.selected_item is not None
                      and app.selected_item.task_id == task_id, what=f"cursor on {task_id}")
-    await pilot.pause()
 
 
 async def highlight_file(app: RoostApp, pilot: Pilot[int], path: str) -> None:
@@ -58,7 +57,6 @@ async def highlight_file(app: RoostApp, pilot: Pilot[int], path: str) -> None:
     view = pane(app).preview
     await wait_until(pilot, lambda: view.preview is not None and view.title == path,
                      what=f"the preview of {path}")
-    await pilot.pause()
 
 
 def preview_text(app: RoostApp) -> str:
@@ -76,34 +74,30 @@ def test_changes_lists_what_each_task_added_modified_and_deleted_with_previews(
         await run_selected(app, pilot)
         assert app.shown is not None and app.shown.execution.state.value == "SUCCESS"
         await pilot.press("8")
-        await pilot.pause()
         assert app.main.query_one(DetailTabs).active == "changes"
         # Nothing selected in Tasks yet: the whole execution, grouped per task.
-        assert {task for task, *_ in listed(app)} == {"write", "edit"}
-        assert "6 changes by 3 tasks" in screen_text(app)
+        await wait_until(pilot, lambda: {task for task, *_ in listed(app)} == {"write", "edit"},
+                         what=f"the changes of write and edit (listed: {listed(app)})")
+        await wait_for_text(pilot, app, "6 changes by 3 tasks")
 
         await cursor_on(app, pilot, "write")
         assert listed(app) == [("write", "added", "notes.txt", None, 17),
                                ("write", "added", "out/data.csv", None, 14),
                                ("write", "added", "tmp.txt", None, 13)]
-        text = screen_text(app)
-        assert "+ out/data.csv  14 B" in text and "+ tmp.txt  13 B" in text
-        assert "3 added (+44 B)" in text
+        await wait_for_text(pilot, app, "+ out/data.csv  14 B", "+ tmp.txt  13 B", "3 added (+44 B)")
 
         await cursor_on(app, pilot, "edit")
         assert listed(app) == [("edit", "modified", "notes.txt", 17, 18),
                                ("edit", "added", "summary.json", None, 9),
                                ("edit", "deleted", "tmp.txt", 13, None)]
-        text = screen_text(app)
-        assert "~ notes.txt  17 B → 18 B" in text
-        assert "- tmp.txt  13 B" in text and "+ summary.json  9 B" in text
-        assert "1 added, 1 modified, 1 deleted (-3 B)" in text
+        await wait_for_text(pilot, app, "~ notes.txt  17 B → 18 B", "- tmp.txt  13 B",
+                            "+ summary.json  9 B", "1 added, 1 modified, 1 deleted (-3 B)")
 
         await highlight_file(app, pilot, "notes.txt")
         shown = pane(app).preview.preview
         assert isinstance(shown, TextPreview) and shown.lexer == "diff"
         assert shown.text.splitlines()[-4:] == [" alpha", "-beta", "+BETA!", " gamma"]
-        assert "+BETA!" in screen_text(app)
+        await wait_for_text(pilot, app, "+BETA!")
 
         await highlight_file(app, pilot, "tmp.txt")
         assert preview_text(app) == "scratch line\n"  # the old content of a deleted file
@@ -115,8 +109,7 @@ def test_changes_lists_what_each_task_added_modified_and_deleted_with_previews(
             ("write", "added", "notes.txt"), ("write", "added", "out/data.csv"),
             ("write", "added", "tmp.txt"), ("edit", "modified", "notes.txt"),
             ("edit", "added", "summary.json"), ("edit", "deleted", "tmp.txt")]
-        text = screen_text(app)
-        assert "6 changes by 3 tasks" in text and "linger  no changes" in text
+        await wait_for_text(pilot, app, "6 changes by 3 tasks", "linger  no changes")
 
         await cursor_on(app, pilot, "hello")  # outside any working directory
         assert pane(app).has_class("-empty") and "no file changes recorded" in pane(app).message
@@ -125,8 +118,11 @@ def test_changes_lists_what_each_task_added_modified_and_deleted_with_previews(
 
 
 def test_changes_follow_a_live_run(bench: Workbench) -> None:
+    # linger waits (a minute at most) until the test has seen the changes: the run is live then
+    release = bench.flows.parent / "release-linger"
     path = bench.flows / "workdir_changes.yml"
-    path.write_text(path.read_text().replace("sleep 0", "sleep 3"))
+    path.write_text(path.read_text().replace(
+        "sleep 0", f"i=0; while [ ! -e {release} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done"))
 
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
         await select_flow(app, pilot, "workdir_changes")
@@ -135,8 +131,12 @@ def test_changes_follow_a_live_run(bench: Workbench) -> None:
         # The whole execution is selected: each task's changes appear as it ends.
         await wait_until(pilot, lambda: {f.task_id for f in pane(app).shown_files} == {"write", "edit"},
                          what="the changes of write and edit")
-        assert app.shown is not None and app.shown.live  # still running: linger sleeps
-        assert "~ notes.txt  17 B → 18 B" in screen_text(app)
+        assert app.shown is not None and app.shown.live  # still running: linger waits
+        await wait_for_text(pilot, app, "~ notes.txt  17 B → 18 B")
+        release.touch()
+        await wait_until(pilot, lambda: app.shown is not None and not app.shown.live,
+                         what="the run to end once linger is released")
+        assert app.shown.execution.state.value == "SUCCESS"
 
     bench.run(check)
 
@@ -166,6 +166,6 @@ def test_changes_of_a_past_execution_and_a_missing_snapshot(bench: Workbench) ->
         assert preview_text(app).startswith(
             "no snapshot of the directory before edit, so tmp.txt cannot be shown: "
             "no snapshot was recorded")
-        assert "cannot be shown" in screen_text(app)
+        await wait_for_text(pilot, app, "cannot be shown")
 
     bench.run(second)

@@ -18,12 +18,13 @@ from textual.widgets import Input
 
 from engine.core.records import TaskRun
 from engine.execution.executor import ExecutionHandle
-from tests.tui.conftest import Workbench, screen_text, select_flow, wait_until
+from tests.tui.conftest import Workbench, screen_text, select_flow, wait_for_text, wait_until
 from tests.tui.test_snapshots import SIZE, _quiet, _select, frozen  # noqa: F401
 from tui.app.debug_view import paused_hint
 from tui.app.roost_app import RoostApp
 from tui.screens.evaluate import EvaluateScreen
 from tui.screens.main import DetailTabs
+from tui.widgets.banner import ErrorBanner
 from tui.widgets.debug_pane import DebugPane
 from tui.widgets.files_pane import FilesPane
 from tui.widgets.log_view import LogView
@@ -84,27 +85,27 @@ async def paused_at(app: RoostApp, pilot: Pilot[int], task_id: str, *,
         return (inspection is not None and inspection.task_id == task_id
                 and handle_of(app).paused is not None)
 
-    await wait_until(pilot, waiting, 10, what=f"a pause before {task_id} "
-                                             f"(notices: {notices(app)})")
-    await pilot.pause()
+    await wait_until(pilot, waiting, what=f"a pause before {task_id} (notices: {notices(app)})")
 
 
 async def finished(app: RoostApp, pilot: Pilot[int], state: str = "SUCCESS") -> None:
     await wait_until(pilot, lambda: app.shown is not None and app.shown.finished
-                     and not app.shown.live, 10, what="the end of the run")
+                     and not app.shown.live, what="the end of the run")
     assert app.shown is not None
     assert app.shown.execution.state.value == state
 
 
 async def evaluate(app: RoostApp, pilot: Pilot[int], expression: str) -> None:
-    """``:`` then type ``expression`` and enter."""
+    """``:`` then type ``expression`` and enter; returns once the Debug pane has its result."""
+    pane = app.main.query_one(DebugPane)
+    made = len(pane.evaluations)
     await pilot.press("colon")
     await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), what="the prompt")
     field = app.screen.query_one("#evaluate-input")
     field.value = expression  # type: ignore[attr-defined]
     await pilot.press("enter")
-    await wait_until(pilot, lambda: not isinstance(app.screen, EvaluateScreen))
-    await pilot.pause()
+    await wait_until(pilot, lambda: not isinstance(app.screen, EvaluateScreen)
+                     and len(pane.evaluations) > made, what=f"the evaluation of {expression}")
 
 
 def last_evaluation(app: RoostApp) -> Any:
@@ -118,8 +119,7 @@ def test_b_marks_a_breakpoint_kept_per_flow_and_the_run_pauses_there(bench: Work
         await select_flow(app, pilot, "debug")
         await cursor_on(app, pilot, "second")
         await pilot.press("b")
-        await pilot.pause()
-        assert "● · second" in screen_text(app)
+        await wait_for_text(pilot, app, "● · second")
         assert app.session is not None and app.session.runtime.history is not None
         stored = app.session.runtime.history.get_value("breakpoints:tui.debug.debug")
         assert json.loads(stored or "null") == ["second"]
@@ -129,13 +129,15 @@ def test_b_marks_a_breakpoint_kept_per_flow_and_the_run_pauses_there(bench: Work
         assert app.shown is not None
         assert app.shown.execution.state.value == "PAUSED"
         assert states(app, "first") == ["SUCCESS"] and states(app, "second") == ["PAUSED"]
-        assert app.main.query_one(DetailTabs).active == "debug"
-        text = screen_text(app)
-        assert app.main.query_one(StatusBar).info.debug == paused_hint("second")
-        assert "⏸ second · n next · c continue · k skip · . re-run · ! shell · : eval · x abort" \
-            in text.splitlines()[0]
-        assert "paused before second (io.kestra.plugin.core.debug.Return) — breakpoint" in text
-        assert "⏸ PAUSED" in text and "⏸ second" in text
+        await wait_until(pilot, lambda: app.main.query_one(DetailTabs).active == "debug",
+                         what="the Debug tab")
+        await wait_until(pilot, lambda: app.main.query_one(StatusBar).info.debug
+                         == paused_hint("second"), what="the status bar's pause keys")
+        await wait_for_text(
+            pilot, app, re.compile(r"\A.*⏸ second · n next · c continue · k skip · \. re-run · "
+                                   r"! shell · : eval · x abort"),
+            "paused before second (io.kestra.plugin.core.debug.Return) — breakpoint",
+            "⏸ PAUSED", "⏸ second")
 
         # toggled while it runs: the live execution follows
         handle = handle_of(app)
@@ -162,7 +164,7 @@ def test_n_starts_step_mode_and_n_runs_one_task_at_a_time(bench: Workbench) -> N
         app.main.focus_pane("tasks")
         await pilot.press("n")
         await paused_at(app, pilot, "first")
-        assert "— step" in screen_text(app)
+        await wait_for_text(pilot, app, "— step")
         assert states(app, "first") == ["PAUSED"] and runs(app, "second") == []
         await pilot.press("n")
         await paused_at(app, pilot, "second")
@@ -202,8 +204,10 @@ def test_k_skips_the_paused_task_and_the_next_shows_its_property_error(bench: Wo
         assert states(app, "second") == ["SKIPPED"]
         # third's message needs second's output, which does not exist: shown, in red
         pane = app.main.query_one(DebugPane)
+        await wait_until(pilot, lambda: pane.pause is not None and pane.pause.task_id == "third",
+                         what="the Debug pane on third")
         assert pane.pause is not None and "message" in pane.pause.property_errors
-        assert "✘ message:" in screen_text(app)
+        await wait_for_text(pilot, app, "✘ message:")
         await pilot.press("k")
         await finished(app, pilot)
         assert states(app, "third") == ["SKIPPED"] and states(app, "first") == ["SUCCESS"]
@@ -220,7 +224,8 @@ def test_x_while_paused_kills_the_execution(bench: Workbench) -> None:
         await pilot.press("x")
         await finished(app, pilot, "KILLED")
         assert states(app, "first") == ["KILLED"] and runs(app, "second") == []
-        assert "⏸" not in screen_text(app).splitlines()[0]  # the status bar: no keys left
+        # the status bar (the top line) shows the end, and no pause keys are left
+        await wait_for_text(pilot, app, re.compile(r"\A[^\n]*KILLED"), absent=(re.compile(r"\A[^\n]*⏸"),))
 
     bench.run(check)
 
@@ -234,11 +239,11 @@ def test_dot_reruns_the_task_that_finished_last_with_its_edited_definition(
         await cursor_on(app, pilot, "second")
         await pilot.press("b", "r")
         await paused_at(app, pilot, "second")
-        assert "re-runs first" in screen_text(app)
+        await wait_for_text(pilot, app, "re-runs first")
         path.write_text(path.read_text().replace('"A {{ 1 + 1 }}"', '"A2 {{ 40 + 2 }}"'))
         app.apply_file_changes([path])
-        await pilot.pause()
-        assert any("Already ran" in n and "first" in n for n in notices(app)), notices(app)
+        await wait_until(pilot, lambda: any("Already ran" in n and "first" in n for n in notices(app)),
+                         what=f"the notice that first already ran (notices: {notices(app)})")
         assert app.shown is not None
         before = app.shown.paused
         await pilot.press("full_stop")
@@ -267,13 +272,14 @@ def test_hot_reload_while_paused_runs_the_new_definition_and_names_the_change(
         path.write_text(original.replace("type: io.kestra.plugin.core.debug.Return\n    format: \"B",
                                          "type: io.kestra.plugin.core.debug.Returnn\n    format: \"B"))
         app.apply_file_changes([path])
-        await pilot.pause()
+        banner = app.main.query_one(ErrorBanner)
+        await wait_until(pilot, lambda: "Returnn" in banner.message, what="the error banner")
         assert not any("flow reloaded" in n for n in notices(app))
         path.write_text(original.replace('"B {{ outputs.first.value }}', '"NEW {{ outputs.first.value }}'))
         app.apply_file_changes([path])
-        await pilot.pause()
-        assert any("flow reloaded" in n and "changed second" in n for n in notices(app)), \
-            notices(app)
+        await wait_until(pilot, lambda: any("flow reloaded" in n and "changed second" in n
+                                            for n in notices(app)),
+                         what=f"the reload notice (notices: {notices(app)})")
         await pilot.press("c")
         await finished(app, pilot)
         assert runs(app, "second")[-1].outputs["value"] == "NEW A 2 token=******"
@@ -299,15 +305,20 @@ def test_bang_opens_the_shell_in_the_paused_tasks_working_directory(
         assert pause is not None and pause.working_dir is not None
         folder = Path(pause.working_dir)
         assert folder.is_dir()
-        assert app.main.query_one(FilesPane).root_path == folder  # Files is live there
+        files = app.main.query_one(FilesPane)
+        await wait_until(pilot, lambda: files.root_path == folder, what="Files live in the task's folder")
         # under run_test the headless driver cannot suspend, as in a browser: it says so
         await pilot.press("exclamation_mark")
-        assert any("cannot open here" in n and str(folder) in n for n in notices(app))
+        await wait_until(pilot, lambda: any("cannot open here" in n and str(folder) in n
+                                            for n in notices(app)),
+                         what=f"the notice that no shell opens here (notices: {notices(app)})")
         assert not (folder / "roost-marker.txt").exists()
         # a terminal can: suspend stands in for the real one here (this test only)
         app.suspend = lambda: nullcontext()  # type: ignore[method-assign]
         await pilot.press("exclamation_mark")
-        assert (folder / "roost-marker.txt").read_text() == "shell-was-here\n"
+        marker = folder / "roost-marker.txt"
+        await wait_until(pilot, lambda: marker.exists(), what="the shell's marker file")
+        assert marker.read_text() == "shell-was-here\n"
         await pilot.press("c")
         await finished(app, pilot)
 
@@ -321,7 +332,8 @@ def test_bang_says_when_the_paused_task_has_no_working_directory(bench: Workbenc
         await pilot.press("n")
         await paused_at(app, pilot, "first")
         await pilot.press("exclamation_mark")
-        assert any("first has no working directory" in n for n in notices(app)), notices(app)
+        await wait_until(pilot, lambda: any("first has no working directory" in n for n in notices(app)),
+                         what=f"the notice (notices: {notices(app)})")
         await pilot.press("x")
         await finished(app, pilot, "KILLED")
 
@@ -335,7 +347,8 @@ def test_colon_evaluates_while_paused_after_the_run_and_shows_errors(bench: Work
         await select_flow(app, pilot, "debug")
         app.main.focus_pane("tasks")
         await pilot.press("colon")
-        assert any("No execution shown" in n for n in notices(app))
+        await wait_until(pilot, lambda: any("No execution shown" in n for n in notices(app)),
+                         what=f"the notice (notices: {notices(app)})")
         assert not isinstance(app.screen, EvaluateScreen)
 
         await pilot.press("n")
@@ -350,14 +363,14 @@ def test_colon_evaluates_while_paused_after_the_run_and_shows_errors(bench: Work
         await evaluate(app, pilot, "{{ outputs.first.value | nosuchfilter }}")
         error = last_evaluation(app)
         assert not error.ok and "nosuchfilter" in error.text and "Traceback" not in error.text
-        assert "nosuchfilter" in screen_text(app)
+        await wait_for_text(pilot, app, "nosuchfilter")
 
         await pilot.press("c")
         await finished(app, pilot)
         await evaluate(app, pilot, "{{ outputs.second.value | upper }}")
         assert last_evaluation(app).ok
         assert last_evaluation(app).text == '"B A 2 TOKEN=******"'
-        assert SECRET not in screen_text(app)
+        await wait_for_text(pilot, app, "B A 2 TOKEN=******", absent=(SECRET,))
 
     bench.run(check)
 
@@ -369,22 +382,21 @@ def test_debug_pane_shows_source_rendered_properties_masked_and_variables(
         await cursor_on(app, pilot, "second")
         await pilot.press("b", "r")
         await paused_at(app, pilot, "second")
-        text = screen_text(app)
-        assert re.search(r"10\s+- id: second", text)  # the YAML at its line in the file
-        assert "format: B A 2 token=******" in text
-        assert SECRET not in text
+        # the YAML at its line in the file, the properties rendered with the secret masked
+        await wait_for_text(pilot, app, re.compile(r"10\s+- id: second"),
+                            "format: B A 2 token=******", absent=(SECRET,))
         tree = app.main.query_one(DebugPane).variables_tree
+        await wait_until(pilot, lambda: tree.labels()[:1] == ["inputs {0}"], what="the variables")
         labels = tree.labels()
         assert labels[:3] == ["inputs {0}", "vars {0}", "outputs {1}"]
         assert "  first {1}" in labels and "trigger" not in " ".join(labels)
         first = next(n for n in tree.root.children[2].children if str(n.label) == "first {1}")
         first.expand()
-        await pilot.pause()
-        assert '    value: "A 2"' in tree.labels()
+        await wait_until(pilot, lambda: '    value: "A 2"' in tree.labels(), what="first's value")
         await pilot.press("c")
         await finished(app, pilot)
         # not paused: how to use it, and the flow's breakpoints
-        assert "Breakpoints in debug: second" in screen_text(app)
+        await wait_for_text(pilot, app, "Breakpoints in debug: second")
 
     bench.run(check)
 
@@ -426,7 +438,8 @@ def test_snapshot_paused_debug_pane(frozen: RoostApp, snap_compare: Any) -> None
         await pilot.press("n")
         await wait_until(pilot, lambda: frozen.shown is not None and frozen.shown.paused
                          is not None and frozen.main.query_one(DebugPane).pause is not None)
-        await pilot.pause(0.2)
+        await wait_for_text(pilot, frozen, "⏸ PAUSED debug", "paused before first", "format: A 2",
+                            "inputs {0}", "k Skip")
         _quiet(frozen)
 
     assert snap_compare(frozen, terminal_size=SIZE, run_before=before)
@@ -442,8 +455,9 @@ def test_typing_while_paused_goes_to_the_input_not_to_the_debugger(bench: Workbe
         await pilot.press("colon")
         await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen))
         await pilot.press("apostrophe", "n", "c", "k", "full_stop", "apostrophe", "enter")
-        await wait_until(pilot, lambda: not isinstance(app.screen, EvaluateScreen))
-        await pilot.pause()
+        pane = app.main.query_one(DebugPane)
+        await wait_until(pilot, lambda: not isinstance(app.screen, EvaluateScreen)
+                         and len(pane.evaluations) == 1, what="the evaluation")
         assert last_evaluation(app).expression == "'nck.'"
         assert last_evaluation(app).text == '"nck."'
         assert app.shown is not None and app.shown.paused is pause  # still before first
@@ -452,7 +466,7 @@ def test_typing_while_paused_goes_to_the_input_not_to_the_debugger(bench: Workbe
         search = app.main.query_one(LogView).query_one(Input)
         await wait_until(pilot, lambda: app.focused is search, what="the search field")
         await pilot.press("n", "c", "k", "exclamation_mark")
-        assert search.value == "nck!"
+        await wait_until(pilot, lambda: search.value == "nck!", what=f"nck! typed (got {search.value!r})")
         assert app.shown.paused is pause
         assert handle_of(app).paused is not None and runs(app, "second") == []
         await pilot.press("escape")
@@ -470,10 +484,7 @@ def test_palette_and_help_list_the_debug_keys(bench: Workbench) -> None:
                 "Debug: skip task", "Debug: re-run last task", "Debug: shell",
                 "Evaluate expression"} <= titles
         await pilot.press("question_mark")
-        text = screen_text(app)
-        assert "Debugging" in text and "1 … 8" in text
-        for key in ("n (paused)", "c (paused)", "k (paused)", ". (paused)", "! (paused)",
-                    "x (paused)"):
-            assert key in text, key
+        await wait_for_text(pilot, app, "Debugging", "1 … 9", "n (paused)", "c (paused)",
+                            "k (paused)", ". (paused)", "! (paused)", "x (paused)")
 
     bench.run(check, size=(140, 70))

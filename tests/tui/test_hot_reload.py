@@ -7,7 +7,14 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
+from tests.tui.conftest import (
+    Workbench,
+    run_selected,
+    screen_text,
+    select_flow,
+    wait_for_text,
+    wait_until,
+)
 from tui.app.roost_app import RoostApp
 from tui.widgets.banner import ErrorBanner
 from tui.widgets.source_pane import SourcePane
@@ -42,14 +49,14 @@ def test_saving_a_valid_flow_updates_the_tree_keeping_selection_and_expansion(
         assert node is not None
         tree.focus()
         tree.move_cursor(node)
-        await pilot.pause()
+        await wait_until(pilot, lambda: tree.cursor_node is node, what="the cursor on shout")
         reloads = app.reload_count
         save(path, insert_task(path.read_text()))
         await wait_until(pilot, lambda: tree.node_for(("task", "farewell", ())) is not None,
                          what="the new task in the tree")
         assert app.reload_count > reloads
         assert tree.cursor_node is tree.node_for(("task", "shout", ()))
-        assert "farewell" in screen_text(app)
+        await wait_for_text(pilot, app, "farewell")
         assert not app.main.query_one(ErrorBanner).has_class("-visible")
 
     workbench.run(check, watch=True)
@@ -91,10 +98,9 @@ def test_new_and_deleted_flow_files_appear_and_disappear(workbench: Workbench) -
         save(workbench.flows / "extra.yaml",
             "id: extra\nnamespace: tui.more\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n"
             "    message: hi\n")
-        await wait_until(pilot, lambda: "extra" in screen_text(app), what="the new flow")
-        assert "tui.more" in screen_text(app)
+        await wait_for_text(pilot, app, "extra", "tui.more")
         (workbench.flows / "slow.yml").unlink()
-        await wait_until(pilot, lambda: "slow" not in screen_text(app), what="the deleted flow")
+        await wait_for_text(pilot, app, "extra", absent=("slow",))
         assert len(app.catalog.entries) == 4
 
     workbench.run(check, watch=True)
@@ -104,8 +110,8 @@ def test_namespace_file_changes_are_shown(workbench: Workbench) -> None:
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
         (workbench.flows / "namespaces" / "tui.tests" / "shared.py").write_text("shared = 2\n")
         await wait_until(pilot, lambda: any("Namespace files changed" in n.message
+                                            and "tui.tests/shared.py" in n.message
                                             for n in app._notifications), what="a notice")
-        assert any("tui.tests/shared.py" in n.message for n in app._notifications)
 
     workbench.run(check, watch=True)
 
@@ -119,7 +125,7 @@ def test_a_toggles_auto_run_on_save(workbench: Workbench) -> None:
         first = app.shown
         await pilot.press("a")
         assert app.auto_run
-        assert "auto-run on" in screen_text(app)
+        await wait_for_text(pilot, app, "auto-run on")
         save(path, insert_task(path.read_text()))
         await wait_until(pilot, lambda: app.shown is not first and app.shown is not None
                          and app.shown.finished, what="the auto-run")

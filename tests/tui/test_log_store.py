@@ -1,9 +1,8 @@
-"""LogStore: lines round-trip through the spool, filters and search stay cheap at 1M lines."""
+"""LogStore: lines round-trip through the spool; at 1M lines filters and search answer right, in bounded memory."""
 
 from __future__ import annotations
 
 import threading
-import time
 import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -204,7 +203,8 @@ def test_appends_from_several_threads_all_land(store: LogStore) -> None:
 
 
 @pytest.mark.slow
-def test_a_million_lines_fit_in_well_under_60_mb_and_append_quickly() -> None:
+def test_a_million_lines_fit_in_well_under_60_mb_and_are_searched_and_filtered_right() -> None:
+    """The memory bound and the answers at 1M lines (how fast: benchmarks/log_store.py)."""
     batch = [
         entry(i, message=f"processing record {i:06d} of the nightly batch, all good")
         for i in range(1000)
@@ -213,35 +213,25 @@ def test_a_million_lines_fit_in_well_under_60_mb_and_append_quickly() -> None:
 
     tracemalloc.start()
     try:
-        started = time.perf_counter()
         store = LogStore()
         for _ in range(1000):
             store.extend(batch)
-        elapsed = time.perf_counter() - started
         current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
 
     try:
         assert len(store) == 1_000_000
-        print(
-            f"1M lines: {elapsed:.2f}s (under tracemalloc), {current / 1e6:.1f} MB, peak {peak / 1e6:.1f} MB"
-        )
+        print(f"1M lines: {current / 1e6:.1f} MB, peak {peak / 1e6:.1f} MB")
         assert peak < 60 * 1024 * 1024
-        assert elapsed < 10
         assert store.get(999_999) == batch[-1]
 
-        started = time.perf_counter()
         assert store.search("record 000999 of", 0) == 999
         assert store.search("not in the log", 0) is None
         assert store.search("record 000000", 999_999, backwards=True) == 999_000
-        search_time = time.perf_counter() - started
-        started = time.perf_counter()
         view = store.filtered(min_level="ERROR")
-        filter_time = time.perf_counter() - started
-        print(f"3 searches over 1M lines: {search_time:.2f}s, level filter: {filter_time:.2f}s")
         assert len(view) == sum(1 for i in range(1000) if LEVELS[i % 6] == "ERROR") * 1000
-        assert search_time < 3 and filter_time < 2
+        assert all(store.get(view[i]).level == "ERROR" for i in (0, len(view) // 2, len(view) - 1))
     finally:
         store.close()
 

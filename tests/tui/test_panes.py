@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
+from textual.command import CommandPalette
 from textual.pilot import Pilot
 
-from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
+from tests.tui.conftest import (
+    Workbench,
+    run_selected,
+    screen_text,
+    select_flow,
+    wait_for_text,
+    wait_until,
+)
 from tui.app.roost_app import RoostApp
 from tui.screens.artifact import ArtifactScreen, SaveArtifactScreen
 from tui.screens.help import HelpScreen
@@ -16,7 +25,6 @@ from tui.widgets.files_pane import FilesPane
 from tui.widgets.flow_list import FlowList
 from tui.widgets.log_view import LogView
 from tui.widgets.outputs_pane import OutputsPane
-from tui.widgets.preview_view import PreviewView
 from tui.widgets.source_pane import SourcePane
 from tui.widgets.task_tree import TaskTree
 
@@ -32,7 +40,6 @@ async def focus_task(app: RoostApp, pilot: Pilot[int], key: tuple[object, ...]) 
     tree.focus()
     tree.move_cursor(node)
     await wait_until(pilot, lambda: app.selected_item is not None and app.selected_item.key == key)
-    await pilot.pause()
 
 
 async def select_output(app: RoostApp, pilot: Pilot[int], name: str) -> None:
@@ -43,7 +50,8 @@ async def select_output(app: RoostApp, pilot: Pilot[int], name: str) -> None:
         if node is not None and node.data is not None and node.data.name == name:
             tree.focus()
             tree.move_cursor(node)
-            await pilot.pause()
+            await wait_until(pilot, lambda: tree.cursor_node is node,  # noqa: B023
+                             what=f"the cursor on {name}")
             return
     raise AssertionError(f"no output named {name}")
 
@@ -53,14 +61,14 @@ def test_tab_and_shift_tab_move_between_panes(workbench: Workbench) -> None:
         main = app.main
         assert main.current_pane() == "flows"
         seen = []
-        for _ in range(10):
+        for _ in range(11):
             await pilot.press("tab")
             seen.append(main.current_pane())
         assert seen == ["tasks", "logs", "outputs", "files", "source", "history", "triggers",
-                        "debug", "changes", "flows"]
+                        "debug", "changes", "tests", "flows"]
         await pilot.press("shift+tab")
-        assert main.current_pane() == "changes"
-        assert main.query_one(DetailTabs).active == "changes"
+        assert main.current_pane() == "tests"
+        assert main.query_one(DetailTabs).active == "tests"
         await pilot.press("1")
         assert main.current_pane() == "logs"
 
@@ -85,18 +93,21 @@ def test_enter_on_a_task_shows_its_logs_only(workbench: Workbench) -> None:
         await run_selected(app, pilot)
         log_view = app.main.query_one(LogView)
         total = len(log_view.view)
+
+        def messages() -> list[str]:
+            return [log_view.store.get(i).message for i in log_view.view]
+
         await focus_task(app, pilot, ("task", "count", ("jan",)))
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.main.current_pane() == "logs"
-        messages = [log_view.store.get(i).message for i in log_view.view]
-        assert messages and all("feb" not in m for m in messages)
-        assert any("counting jan" in m for m in messages)
+        await wait_until(pilot, lambda: app.main.current_pane() == "logs", what="Logs focused")
+        await wait_until(pilot, lambda: any("counting jan" in m for m in messages()),
+                         what="jan's log lines")
+        assert all("feb" not in m for m in messages())
         assert len(log_view.view) < total
-        assert "count [jan]" in screen_text(app)
+        await wait_for_text(pilot, app, "count [jan]")
         # the flow root shows the whole execution again
         await focus_task(app, pilot, ("flow", "", ()))
-        assert len(log_view.view) == total
+        await wait_until(pilot, lambda: len(log_view.view) == total, what=f"all {total} lines")
 
     workbench.run(check)
 
@@ -114,9 +125,10 @@ def test_a_parent_task_or_an_iteration_shows_its_descendants_logs(workbench: Wor
         assert any("counting jan" in m for m in shown())
         assert any("counting feb" in m for m in shown())
         await focus_task(app, pilot, ("iter", "each", ("feb",)))
+        await wait_until(pilot, lambda: not any("counting jan" in m for m in shown()),
+                         what="feb's lines only")
         assert any("counting feb" in m for m in shown())
-        assert not any("counting jan" in m for m in shown())
-        assert "each [feb]" in screen_text(app)
+        await wait_for_text(pilot, app, "each [feb]")
 
     workbench.run(check)
 
@@ -130,28 +142,29 @@ def test_log_keys_follow_search_level_timestamps_copy(workbench: Workbench) -> N
         assert log_view.has_focus and log_view.follow
         await pilot.press("f")
         assert not log_view.follow
-        assert "paused" in screen_text(app)
+        await wait_for_text(pilot, app, "paused")
         await pilot.press("f")
         assert log_view.follow
         # search: / opens the box, enter finds, n / N move between matches
         await pilot.press("slash")
         await pilot.press(*"counting", "enter")
-        await pilot.pause()
+        await wait_until(pilot, lambda: log_view.cursor_entry is not None
+                         and "counting" in log_view.cursor_entry.message, what="the first match")
         first = log_view.cursor_row
-        assert "counting" in log_view.cursor_entry.message  # type: ignore[union-attr]
         await pilot.press("n")
         second = log_view.cursor_row
         assert second != first and "counting" in log_view.cursor_entry.message  # type: ignore[union-attr]
         await pilot.press("N")
         assert log_view.cursor_row == first
         assert not log_view.follow, "searching moved away from the end"
-        # level filter and timestamps
+        # level filter and timestamps (a log row starts with its time, 12:34:56.789)
         await pilot.press("l")
         assert log_view.min_level == "DEBUG"
-        visible_before = screen_text(app)
+        stamp = re.compile(r"│\d\d:\d\d:\d\d\.\d{3} ")
+        await wait_for_text(pilot, app, stamp)
         await pilot.press("t")
         assert not log_view.show_timestamps
-        assert screen_text(app) != visible_before
+        await wait_for_text(pilot, app, re.compile(r"│[IDWE] "), absent=(stamp,))
         # copy the line under the cursor
         await pilot.press("c")
         assert app.clipboard.endswith(log_view.cursor_entry.message)  # type: ignore[union-attr]
@@ -162,10 +175,9 @@ def test_log_keys_follow_search_level_timestamps_copy(workbench: Workbench) -> N
 def test_slash_from_another_pane_opens_the_log_search(workbench: Workbench) -> None:
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
         await pilot.press("slash")
-        await pilot.pause()
         log_view = app.main.query_one(LogView)
+        await wait_until(pilot, lambda: log_view.has_class("-searching"), what="the search box")
         assert app.main.query_one(DetailTabs).active == "logs"
-        assert log_view.has_class("-searching")
 
     workbench.run(check)
 
@@ -175,22 +187,13 @@ def test_outputs_preview_csv_as_table_and_json_as_tree(workbench: Workbench) -> 
         await select_flow(app, pilot, "report")
         await run_selected(app, pilot)
         await pilot.press("2")
-        text = screen_text(app)
-        assert "people.csv" in text and "summary.json" in text and "rows = 2" in text
-        assert "rows_written counter 2" in text  # metrics
+        await wait_for_text(pilot, app, "people.csv", "summary.json", "rows = 2",
+                            "rows_written counter 2")  # outputs, files and metrics
         await select_output(app, pilot, "people.csv")
-        preview = app.main.query_one(OutputsPane).preview
-        await wait_until(pilot, lambda: preview.title == "people.csv")
-        await pilot.pause()
-        text = screen_text(app)
-        assert "CSV · 3 columns · 2 rows" in text
-        assert "score float" in text and "id int" in text and "Grace" in text
+        await wait_for_text(pilot, app, "CSV · 3 columns · 2 rows", "score float", "id int", "Grace")
         await select_output(app, pilot, "summary.json")
-        await wait_until(pilot, lambda: preview.title == "summary.json")
-        await pilot.pause()
-        text = screen_text(app)
+        text = await wait_for_text(pilot, app, "rows=2")
         assert "names=" not in text or "JSON" in text
-        assert "rows=2" in text
 
     workbench.run(check)
 
@@ -205,10 +208,7 @@ def test_enter_opens_artifact_full_screen_and_e_saves_it(workbench: Workbench, t
         await select_output(app, pilot, "people.csv")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ArtifactScreen))
-        preview = app.screen.query_one(PreviewView)
-        await wait_until(pilot, lambda: preview.preview is not None)
-        await pilot.pause()
-        assert "Grace" in screen_text(app)
+        await wait_for_text(pilot, app, "Grace")
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, SaveArtifactScreen))
         path_input = app.screen.query_one("#save-path")
@@ -217,8 +217,7 @@ def test_enter_opens_artifact_full_screen_and_e_saves_it(workbench: Workbench, t
         await wait_until(pilot, lambda: target.exists())
         assert target.read_text() == "id,name,score\n1,Ada,9.5\n2,Grace,8.0\n"
         await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, ArtifactScreen)
+        await wait_until(pilot, lambda: not isinstance(app.screen, ArtifactScreen), what="the preview to close")
 
     workbench.run(check)
 
@@ -226,8 +225,8 @@ def test_enter_opens_artifact_full_screen_and_e_saves_it(workbench: Workbench, t
 def test_e_without_an_artifact_explains_what_to_select(workbench: Workbench) -> None:
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
         await pilot.press("e")
-        await pilot.pause()
-        assert any("Select an output file" in n for n in notices(app))
+        await wait_until(pilot, lambda: any("Select an output file" in n for n in notices(app)),
+                         what=f"the hint (notices: {notices(app)})")
 
     workbench.run(check)
 
@@ -241,8 +240,8 @@ def test_o_opens_the_artifact_in_the_pager_or_says_why_not(workbench: Workbench)
         await pilot.press("2")
         await select_output(app, pilot, "people.csv")
         await pilot.press("o")
-        await pilot.pause()
-        assert any("definitely-not-a-pager-program" in n for n in notices(app))
+        await wait_until(pilot, lambda: any("definitely-not-a-pager-program" in n for n in notices(app)),
+                         what=f"the pager's failure (notices: {notices(app)})")
 
     try:
         workbench.run(check)
@@ -270,11 +269,7 @@ def test_files_pane_shows_the_working_directory_marks_and_previews(workbench: Wo
                     if n is not None and n.data is not None and n.data.path.name == "late.txt")
         tree.focus()
         tree.move_cursor(node)
-        await wait_until(pilot, lambda: files.preview.preview is not None)
-        await pilot.pause()
-        text = screen_text(app)
-        assert "written after the run" in text
-        assert "22 B" in text  # sizes are shown
+        await wait_for_text(pilot, app, "written after the run", "22 B")  # sizes are shown
 
     workbench.run(check)
 
@@ -303,13 +298,9 @@ tasks:
         await run_selected(app, pilot)
         await focus_task(app, pilot, ("task", "second", ()))
         await pilot.press("3")
-        await wait_until(pilot, lambda: "second.txt" in screen_text(app))
-        lines = screen_text(app).splitlines()
-        second = next(line for line in lines if "second.txt" in line)
-        first = next(line for line in lines if "first.txt" in line)
-        assert "● second.txt" in second
+        text = await wait_for_text(pilot, app, "● second.txt", "first.txt", "1 changed by second")
+        first = next(line for line in text.splitlines() if "first.txt" in line)
         assert "● first.txt" not in first
-        assert "1 changed by second" in screen_text(app)
 
     workbench.run(check)
 
@@ -328,10 +319,10 @@ def test_source_pane_highlights_yaml_and_marks_errors_at_their_line(workbench: W
         assert lines[error_row].startswith("✘5 ")
         assert "Logg" in lines[error_row]
         assert "╰─ 5:" in lines[error_row + 1] and "unknown task type" in lines[error_row + 1].lower()
-        text = screen_text(app)
-        assert "broken.yml:5:" in text  # the banner
+        await wait_for_text(pilot, app, "broken.yml:5:")  # the banner
         await pilot.press("n")
-        assert any("5:" in n for n in notices(app))
+        await wait_until(pilot, lambda: any("5:" in n for n in notices(app)),
+                         what=f"the error's notice (notices: {notices(app)})")
 
     workbench.run(check)
 
@@ -349,40 +340,48 @@ def test_selecting_a_task_scrolls_source_to_its_line(workbench: Workbench) -> No
 
 def test_z_maximises_the_focused_pane_and_restores_it(workbench: Workbench) -> None:
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
+        await wait_for_text(pilot, app, "Flows")
         await pilot.press("1")
         await pilot.press("z")
         assert isinstance(app.screen.maximized, DetailTabs)
-        assert "Flows" not in screen_text(app)
+        await wait_for_text(pilot, app, "1 Logs", absent=("Flows",))
         await pilot.press("z")
         assert app.screen.maximized is None
-        assert "Flows" in screen_text(app)
+        await wait_for_text(pilot, app, "Flows")
 
     workbench.run(check)
 
 
 def test_question_mark_shows_every_key(workbench: Workbench) -> None:
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
+        keys = ("r", "x", "R", "a", "f", "/", "tab / shift+tab", "enter", "e", "?", "q")
+
+        def unlisted() -> list[str]:
+            text = screen_text(app)
+            return [key for key in keys if f" {key} " not in text and f"│ {key}" not in text]
+
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        text = screen_text(app)
-        for key in ("r", "x", "R", "a", "f", "/", "tab / shift+tab", "enter", "e", "?", "q"):
-            assert f" {key} " in text or f"│ {key}" in text, key
+        await wait_until(pilot, lambda: not unlisted(), what=f"every key in the help ({unlisted()})")
         await pilot.press("escape")
-        assert not isinstance(app.screen, HelpScreen)
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), what="help to close")
 
     workbench.run(check)
 
 
 def test_footer_shows_the_main_keys(workbench: Workbench) -> None:
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
-        await wait_until(pilot, lambda: "q Quit" in screen_text(app).splitlines()[-1])
-        footer = screen_text(app).splitlines()[-1]
-        for label in ("r Run", "x Cancel", "R Re-run", "a Auto-run", "? Help", "q Quit"):
-            assert label in footer
+        def footer_lacks(*labels: str) -> list[str]:
+            footer = screen_text(app).splitlines()[-1]
+            return [label for label in labels if label not in footer]
+
+        main_keys = ("r Run", "x Cancel", "R Re-run", "a Auto-run", "? Help", "q Quit")
+        await wait_until(pilot, lambda: not footer_lacks(*main_keys),
+                         what=f"the main keys in the footer (missing {footer_lacks(*main_keys)})")
         await pilot.press("1")
-        await wait_until(pilot, lambda: "f Follow" in screen_text(app).splitlines()[-1])
-        footer = screen_text(app).splitlines()[-1]
-        assert "/ Search" in footer and "r Run" in footer
+        log_keys = ("f Follow", "/ Search", "r Run")
+        await wait_until(pilot, lambda: not footer_lacks(*log_keys),
+                         what=f"the log keys in the footer (missing {footer_lacks(*log_keys)})")
 
     workbench.run(check, size=(160, 40))
 
@@ -395,9 +394,9 @@ def test_every_action_is_in_the_command_palette(workbench: Workbench) -> None:
                       "Show Logs", "Show History", "Quit"):
             assert title in titles
         await pilot.press("ctrl+p")
-        await pilot.pause()
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
         await pilot.press(*"auto-run")
-        await pilot.pause(0.3)
+        await wait_for_text(pilot, app, "Toggle auto-run")  # the palette found it
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.auto_run)
 
@@ -417,7 +416,8 @@ def test_mouse_click_selects_a_flow(workbench: Workbench) -> None:
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
         flow_list = app.main.query_one(FlowList)
         assert app.selected_path is not None and app.selected_path.name == "fails.yml"
-        # rows: namespace header, fails, greet, ...
+        # rows: namespace header, fails, greet, ... (clicked once they are painted there)
+        await wait_for_text(pilot, app, re.compile(r"tui\.tests.*\n.*fails.*\n.*greet"))
         await pilot.click(FlowList, offset=(5, 3))
         await wait_until(pilot, lambda: app.selected_path is not None
                          and app.selected_path.name == "greet.yml")
@@ -429,11 +429,8 @@ def test_mouse_click_selects_a_flow(workbench: Workbench) -> None:
 def test_layout_fits_80x24(workbench: Workbench) -> None:
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
         await select_flow(app, pilot, "greet")
-        text = screen_text(app)
-        lines = text.splitlines()
-        assert len(lines) == 24
-        assert "Flows" in text and "Tasks" in text and "1 Logs" in text
-        assert "r Run" in lines[-1]
-        assert "greet" in text and "hello" in text
+        text = await wait_for_text(pilot, app, "Flows", "Tasks", "1 Logs", "greet", "hello",
+                                   re.compile(r"r Run[^\n]*$"))
+        assert len(text.splitlines()) == 24
 
     workbench.run(check, size=(80, 24))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow, wait_until
+from tests.tui.conftest import Workbench, run_selected, select_flow, wait_for_text, wait_until
 from tests.tui.test_changes_pane import CHANGE_FLOWS, cursor_on
 from tui.app.roost_app import RoostApp
 from tui.models.run_model import ExecutionModel
@@ -79,7 +79,8 @@ def test_replay_from_a_fixed_task_reuses_the_task_before_and_restores_the_direct
         folder = Path(check_run.working_dir)
         assert (folder / "stamp.txt").read_text().strip() == stamp
         assert (folder / "fixed.txt").read_text() == "fixed\n"
-        assert any("working directory restored" in n for n in notices(app))
+        await wait_until(pilot, lambda: any("working directory restored" in n for n in notices(app)),
+                         what=f"the restore notice (notices: {notices(app)})")
 
     bench.run(check)
 
@@ -111,11 +112,10 @@ def test_replay_without_a_snapshot_offers_to_run_the_whole_flow_again(bench: Wor
         question = app.screen
         assert isinstance(question, ConfirmScreen)
         assert "no snapshot of the working directory of 'workspace' before 'check'" in question.message
-        text = screen_text(app)
-        assert "Cannot replay from 'check'" in text and "Run the whole flow again? (y/n)" in text
+        await wait_for_text(pilot, app, "Cannot replay from 'check'", "Run the whole flow again? (y/n)")
         await pilot.press("n")
-        await pilot.pause(0.2)
-        assert not isinstance(app.screen, ConfirmScreen) and app.shown is original
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="the question to close")
+        assert app.shown is original
 
         await pilot.press("P")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
@@ -138,8 +138,9 @@ def test_a_running_execution_cannot_be_replayed_and_the_key_is_listed(bench: Wor
         running = app.shown
         await cursor_on(app, pilot, "make")
         await pilot.press("P")
-        await pilot.pause()
-        assert any("still RUNNING: replay it once it has finished" in n for n in notices(app))
+        await wait_until(pilot, lambda: any("still RUNNING: replay it once it has finished" in n
+                                            for n in notices(app)),
+                         what=f"the refusal (notices: {notices(app)})")
         assert app.shown is running
         await pilot.press("x")
         await wait_until(pilot, lambda: running is not None and not running.live, what="cancelled")
@@ -148,6 +149,6 @@ def test_a_running_execution_cannot_be_replayed_and_the_key_is_listed(bench: Wor
         assert {"Replay from task", "Show Changes"} <= titles
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
-        assert "replay from the task selected in Tasks" in screen_text(app)
+        await wait_for_text(pilot, app, "replay from the task selected in Tasks")
 
     bench.run(check)

@@ -7,7 +7,7 @@ import subprocess
 from textual.pilot import Pilot
 
 from tests.conftest import require_in_ci
-from tests.tui.conftest import Workbench, run_selected, screen_text, select_flow
+from tests.tui.conftest import Workbench, run_selected, select_flow, wait_for_text, wait_until
 from tui.app.roost_app import RoostApp
 from tui.widgets.outputs_pane import OutputsPane
 
@@ -41,12 +41,15 @@ def test_tree_and_outputs_name_the_image_that_ran_a_container_task(workbench: Wo
         await select_flow(app, pilot, "boxed")
         await run_selected(app, pilot, timeout=60)
         assert app.shown is not None and app.shown.execution.state.value == "SUCCESS"
-        assert "inside shell.Commands" in screen_text(app)
-        assert "⧉ ubuntu" in screen_text(app)
+        await wait_for_text(pilot, app, "inside shell.Commands", "⧉ ubuntu")
         await pilot.press("2")
-        await pilot.pause(0.3)
         outputs = app.main.query_one(OutputsPane)
-        labels = [str(node.label) for node in outputs.output_tree.root.children]
-        assert any("ran on docker ubuntu" in label for label in labels), labels
+
+        def labels() -> list[str]:
+            return [str(node.label) for node in outputs.output_tree.root.children]
+
+        await wait_until(pilot, lambda: any("ran on docker ubuntu" in label for label in labels()),
+                         what=f"the runner in Outputs (labels: {labels()})")
+        await wait_for_text(pilot, app, "ran on docker ubuntu")
 
     workbench.run(check, timeout=90, size=(170, 44))  # room for the tree label

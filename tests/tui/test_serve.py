@@ -27,8 +27,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def browser_session(port: int, timeout: float = 20) -> bytes:
-    """What a browser tab receives on the app's websocket, escape sequences removed."""
+SHOWN = (b"4 flows", b"No execution of fails yet")
+"""What the browser's first screens must show (read once all of it has arrived)."""
+
+
+async def browser_session(port: int, timeout: float = 60) -> bytes:
+    """What a browser tab receives on the app's websocket, escape sequences removed, once it
+    holds every one of SHOWN (or the timeout passed)."""
     import aiohttp
 
     received = b""
@@ -48,7 +53,7 @@ async def browser_session(port: int, timeout: float = 20) -> bytes:
             else:
                 break
             plain = _ANSI.sub(b"", received)
-            if b"No execution of fails yet" in plain:
+            if all(text in plain for text in SHOWN):
                 return plain
         await websocket.send_json(["stdin", "q"])
     return _ANSI.sub(b"", received)
@@ -67,7 +72,7 @@ def test_roost_serve_answers_on_localhost_with_the_workbench_page(tmp_path: Path
                                start_new_session=True)
     try:
         page = ""
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://{HOST}:{port}/", timeout=2) as response:
@@ -79,7 +84,7 @@ def test_roost_serve_answers_on_localhost_with_the_workbench_page(tmp_path: Path
         assert f'data-session-websocket-url="ws://{HOST}:{port}/ws"' in page
         # the browser's websocket gets the workbench itself, drawn by a real process
         screen = asyncio.run(browser_session(port))
-        assert b"4 flows" in screen and b"No execution of fails yet" in screen
+        assert all(text in screen for text in SHOWN), screen[-2000:]
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:

@@ -22,7 +22,7 @@ import pytest
 from textual.pilot import Pilot
 
 from engine.core.config import RoostHome
-from tests.tui.conftest import FLOWS, screen_text, wait_until
+from tests.tui.conftest import FLOWS, screen_text, wait_for_text, wait_until
 from tui.app.roost_app import RoostApp
 from tui.screens.inputs_form import InputsScreen
 from tui.widgets.flow_list import FlowList
@@ -70,11 +70,11 @@ async def _select(app: RoostApp, pilot: Pilot[Any], flow_id: str) -> None:
 
 async def _run(app: RoostApp, pilot: Pilot[Any], until: Any) -> None:
     await pilot.press("r")
-    await pilot.pause()
+    await wait_until(pilot, lambda: isinstance(app.screen, InputsScreen) or app.shown is not None,
+                     what="the inputs form or the run")
     if isinstance(app.screen, InputsScreen):
         await pilot.press("ctrl+s")
-    await wait_until(pilot, lambda: app.shown is not None and until(app.shown), 30)
-    await pilot.pause(0.2)
+    await wait_until(pilot, lambda: app.shown is not None and until(app.shown))
 
 
 def _quiet(app: RoostApp) -> None:
@@ -91,7 +91,8 @@ async def _log_count_shown(app: RoostApp, pilot: Pilot[Any]) -> None:
 def test_idle(frozen: RoostApp, snap_compare: Any) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         await _select(frozen, pilot, "greet")
-        await pilot.pause(0.1)
+        await wait_for_text(pilot, frozen, "No execution of greet yet: press r to run it.",
+                            "· hello log.Log", "· shout debug.Return")
 
     assert snap_compare(frozen, terminal_size=SIZE, run_before=before)
 
@@ -101,6 +102,8 @@ def test_running(frozen: RoostApp, snap_compare: Any) -> None:
         await _select(frozen, pilot, "slow")
         await _run(frozen, pilot, lambda model: len(model.logs) >= 1
                    and model.execution.state.value == "RUNNING")
+        await wait_for_text(pilot, frozen, "▶ RUNNING slow", "wait waiting", "wait shell.Commands",
+                            "1 line · all levels")
         _quiet(frozen)
 
     assert snap_compare(frozen, terminal_size=SIZE, run_before=before)
@@ -115,7 +118,8 @@ def test_failed_with_error_banner(frozen: RoostApp, snap_compare: Any) -> None:
         path = Path("flows/fails.yml").absolute()
         path.write_text(path.read_text().replace("core.log.Log", "core.log.Logg"))
         frozen.apply_file_changes([path])
-        await pilot.pause(0.2)
+        await wait_for_text(pilot, frozen, "flows/fails.yml:15:11: task 'alert'",
+                            "(last good version", "! fails", "5 lines · all levels")
         _quiet(frozen)
 
     assert snap_compare(frozen, terminal_size=SIZE, run_before=before)
@@ -133,7 +137,7 @@ def test_outputs_preview_of_a_csv(frozen: RoostApp, snap_compare: Any) -> None:
                     if n is not None and n.data is not None and n.data.name == "people.csv")
         tree.move_cursor(node)
         await wait_until(pilot, lambda: pane.preview.title == "people.csv")
-        await pilot.pause(0.2)
+        await wait_for_text(pilot, frozen, "CSV · 3 columns · 2 rows · 36 B", "Grace", "▣ people.csv")
         _quiet(frozen)
 
     assert snap_compare(frozen, terminal_size=SIZE, run_before=before)
@@ -144,6 +148,6 @@ def test_inputs_form(frozen: RoostApp, snap_compare: Any) -> None:
         await _select(frozen, pilot, "greet")
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(frozen.screen, InputsScreen))
-        await pilot.pause(0.2)
+        await wait_for_text(pilot, frozen, "Run tui.tests.greet", "Ada", "times  INT", "ctrl+s")
 
     assert snap_compare(frozen, terminal_size=SIZE, run_before=before)

@@ -40,15 +40,20 @@ class Tmux:
     def send(self, *keys: str) -> None:
         self.run("send-keys", "-t", "roost", *keys)
 
-    def wait_for(self, text: str, timeout: float = 20) -> str:
+    def wait_for(self, *texts: str, absent: tuple[str, ...] = (), timeout: float = 60) -> str:
+        """The screen once it shows every one of ``texts`` and none of ``absent``: what a test
+        asserts is what it waits for (a repaint can trail the state by many frames)."""
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if all(text in screen for text in texts) and not any(text in screen for text in absent):
                 return screen
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared on screen; last screen:\n{screen}")
+        missing = [text for text in texts if text not in screen]
+        present = [text for text in absent if text in screen]
+        raise AssertionError(f"{missing} never appeared on screen (or {present} stayed); "
+                             f"last screen:\n{screen}")
 
 
 @pytest.fixture
@@ -87,19 +92,15 @@ def start(server: Tmux, flows: Path, home: Path, size: tuple[int, int]) -> None:
 def test_roost_in_tmux_runs_a_flow_and_shows_it(tmux: tuple[Tmux, Path], tmp_path: Path) -> None:
     server, flows = tmux
     start(server, flows, tmp_path / "home", (100, 30))
-    screen = server.wait_for("r Run")
-    assert "tui.tests" in screen and "Flows" in screen
+    server.wait_for("r Run", "tui.tests", "Flows")
     server.send("Down")  # fails -> greet
     server.wait_for("No execution of greet yet")
     server.send("r")
     server.wait_for("Run tui.tests.greet")
     server.send("Enter")  # the form opened with defaults: enter runs
-    screen = server.wait_for("SUCCESS greet")
-    assert "Hello, Ada x2!" in screen
-    assert "✔ hello" in screen and "✔ shout" in screen
+    server.wait_for("SUCCESS greet", "Hello, Ada x2!", "✔ hello", "✔ shout")
     server.send("2")
-    screen = server.wait_for("shouted")
-    assert '"ADA"' in screen
+    server.wait_for("shouted", '"ADA"')
     server.send("q")
     server.wait_for("ROOST-EXITED-0")
 
@@ -115,10 +116,8 @@ def test_roost_in_tmux_fits_80x24_and_reloads_a_saved_flow(tmux: tuple[Tmux, Pat
     server.wait_for("No execution of greet yet")
     path = flows / "greet.yml"
     save(path, path.read_text().replace("id: shout", "id: yell"))
-    screen = server.wait_for("yell")
-    assert "shout" not in screen
+    server.wait_for("yell", absent=("shout",))
     save(path, path.read_text().replace("type: io.kestra.plugin.core.log.Log", "type: Nope", 1))
-    screen = server.wait_for("unknown task type")
-    assert "greet.yml:15:" in screen
+    server.wait_for("unknown task type", "greet.yml:15:")
     server.send("q")
     server.wait_for("ROOST-EXITED-0")

@@ -3,11 +3,12 @@ and resumes, F fires now and the execution it starts shows like any run."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tests.tui.conftest import Workbench, screen_text, select_flow, wait_until
+from tests.tui.conftest import Workbench, select_flow, wait_for_text, wait_until
 from tui.app.roost_app import RoostApp
 from tui.screens.help import HelpScreen
 from tui.screens.main import DetailTabs
@@ -58,10 +59,9 @@ def test_triggers_show_pause_resume_and_fire_now(workbench: Workbench) -> None:
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
         await select_flow(app, pilot, "nightly")
         await pilot.press("6")
-        await pilot.pause()
         assert app.main.query_one(DetailTabs).active == "triggers"
-        assert _rows(app) == [("yearly", "OFF")]
-        assert "Triggers are off: press T" in screen_text(app)
+        await wait_until(pilot, lambda: _rows(app) == [("yearly", "OFF")], what="the OFF row")
+        await wait_for_text(pilot, app, "Triggers are off: press T")
 
         await pilot.press("T")
         await wait_until(pilot, lambda: _rows(app) == [("yearly", "ACTIVE")], what="ACTIVE")
@@ -71,13 +71,12 @@ def test_triggers_show_pause_resume_and_fire_now(workbench: Workbench) -> None:
         assert table.selected is not None and table.selected.next_fire is not None
         assert (table.selected.next_fire.month, table.selected.next_fire.day) == (1, 1)
         assert app.main.query_one(StatusBar).info.triggers
-        assert "triggers on" in screen_text(app)
-        assert "yearly" in screen_text(app) and "ACTIVE" in screen_text(app)
+        await wait_for_text(pilot, app, "triggers on", "yearly", "ACTIVE")
 
         table.focus()
         await pilot.press("p")
         await wait_until(pilot, lambda: _rows(app) == [("yearly", "PAUSED")], what="PAUSED")
-        assert "PAUSED" in screen_text(app)
+        await wait_for_text(pilot, app, "PAUSED")
         await pilot.press("p")
         await wait_until(pilot, lambda: _rows(app) == [("yearly", "ACTIVE")], what="resumed")
 
@@ -93,7 +92,7 @@ def test_triggers_show_pause_resume_and_fire_now(workbench: Workbench) -> None:
         assert any("fired by" in e.message for e in model.logs.get_many(0, len(model.logs)))
         await wait_until(pilot, lambda: table.selected is not None
                          and table.selected.last_execution_id == model.id, what="last execution")
-        assert model.id in screen_text(app)
+        await wait_for_text(pilot, app, model.id)
 
         await pilot.press("T")
         await wait_until(pilot, lambda: _rows(app) == [("yearly", "OFF")], what="OFF")
@@ -110,7 +109,9 @@ def test_triggers_do_not_run_until_turned_on(workbench: Workbench) -> None:
         await pilot.pause(1.5)  # a second-by-second schedule would have fired by now
         assert app.session is not None and app.session.triggers is None
         assert app.session.models == {}
-        assert "triggers on" not in screen_text(app)
+        # the status bar, painted, says nothing of triggers
+        status = await wait_for_text(pilot, app, re.compile(r"\A[^\n]*auto-run off"))
+        assert "triggers on" not in status.splitlines()[0]
 
         await pilot.press("T")
         await wait_until(pilot, lambda: app.latest.get("tui.tests.ticking") is not None, 30,
@@ -126,10 +127,8 @@ def test_palette_and_help_list_the_trigger_keys(workbench: Workbench) -> None:
         assert {"Toggle triggers", "Pause or resume trigger", "Fire trigger now"} <= set(titles)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        text = screen_text(app)
-        assert "1 … 8" in text and "Triggers" in text
+        text = await wait_for_text(pilot, app, "1 … 9", "Triggers", "fire it now", "pause / resume")
         for line in ("T ", "p ", "F "):
             assert any(row.strip(" │").startswith(line) for row in text.splitlines()), line
-        assert "fire it now" in text and "pause / resume" in text
 
     workbench.run(check, size=(140, 70))  # tall enough for the whole help

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from tui.app.host import report_error
-from tui.models.flow_catalog import ReloadKind, ReloadResult, is_flow_file
+from tui.models.flow_catalog import ReloadKind, ReloadResult, is_flow_file, is_yaml_file
 from tui.widgets.banner import ErrorBanner
 
 if TYPE_CHECKING:
     from tui.app.host import AppHost
     from tui.app.runs import Runs
     from tui.app.selection import Selection
+    from tui.app.tests_control import TestsControl
     from tui.app.trigger_control import TriggerControl
     from tui.app.workspace import Workspace
 
@@ -42,12 +43,13 @@ class HotReload:
     """Watches PATH in a thread and applies what changed on the UI thread."""
 
     def __init__(self, host: AppHost, workspace: Workspace, selection: Selection, runs: Runs,
-                 triggers: TriggerControl) -> None:
+                 triggers: TriggerControl, tests: TestsControl) -> None:
         self._host = host
         self._workspace = workspace
         self._selection = selection
         self._runs = runs
         self._triggers = triggers
+        self._tests = tests
         self._stop = threading.Event()
         self.reload_count = 0
         """Hot reloads applied (tests and benchmarks wait on it)."""
@@ -76,7 +78,7 @@ class HotReload:
             path = Path(name)
             if home is not None and (path == home or home in path.parents):
                 return False
-            return is_flow_file(root, path) or _is_namespace_file(folder, path)
+            return is_yaml_file(root, path) or _is_namespace_file(folder, path)
 
         try:
             for changes in watch(folder, watch_filter=relevant, stop_event=stop, debounce=400,
@@ -99,17 +101,23 @@ class HotReload:
             report_error(self._host, "reloading flows failed", exc)
 
     def apply(self, paths: Iterable[Path]) -> None:
-        """Re-parse changed flow files; report namespace-file changes."""
+        """Re-parse changed flow files (test suites: the Tests pane reads them again); report
+        namespace-file changes."""
         catalog = self._workspace.catalog
         assert catalog is not None
         host, selection = self._host, self._selection
         namespace_changes: list[Path] = []
+        yaml_changes: list[Path] = []
         results = []
         for path in paths:
-            if is_flow_file(catalog.root, path):
+            if is_flow_file(catalog.root, path) or catalog.get(path) is not None:
                 results.append(catalog.reload(path))
             elif _is_namespace_file(catalog.folder, path):
                 namespace_changes.append(path)
+            if is_yaml_file(catalog.root, path):
+                yaml_changes.append(path)
+        if yaml_changes:
+            self._tests.files_changed(yaml_changes)
         if namespace_changes:
             names = ", ".join(_namespace_label(catalog.folder, p) for p in namespace_changes[:3])
             more = f" (+{len(namespace_changes) - 3})" if len(namespace_changes) > 3 else ""

@@ -11,11 +11,11 @@ from functools import partial
 from typing import Any
 
 from textual.actions import parse
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 
 from tui.screens.main import PANES
 
-__all__ = ["PALETTE", "palette_commands"]
+__all__ = ["OFFERED_WHEN_ENABLED", "PALETTE", "palette_commands"]
 
 PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Replay from task", "Replay the shown execution from the task selected in Tasks (P)",
@@ -47,13 +47,22 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Debug: shell", "Open $SHELL in the paused task's working directory (!)", "debug_shell"),
     ("Evaluate expression", "Evaluate a Pebble expression against the shown execution (:)",
      "evaluate"),
+    ("Run test case", "Run the test case under the cursor in Tests (enter)", "run_test_case"),
+    ("Run all tests", "Run every test case of the selected flow (A in Tests)", "run_all_tests"),
+    ("Record as test", "Write a test suite from the shown finished execution, next to its flow",
+     "record_test"),
 )
 """(title, help, action) in palette order; the action as a key binding names it."""
 
+OFFERED_WHEN_ENABLED = frozenset({"record_test"})
+"""Actions the palette offers only while the app's ``check_action`` allows them."""
 
-def palette_commands(app: object) -> Iterator[SystemCommand]:
+
+def palette_commands(app: App[Any]) -> Iterator[SystemCommand]:
     """The palette's workbench entries, each calling ``app``'s ``action_<name>``."""
     for title, help_text, action in PALETTE:
         _namespace, name, arguments = parse(action)
+        if name in OFFERED_WHEN_ENABLED and not app.check_action(name, arguments):
+            continue
         method: Callable[..., Any] = getattr(app, f"action_{name}")
         yield SystemCommand(title, help_text, partial(method, *arguments))

@@ -10,11 +10,12 @@ are made (the app itself only through the :class:`~tui.app.host.AppHost` protoco
 * :class:`~tui.app.live_updates.LiveUpdates`: engine events folded in on a timer;
 * :class:`~tui.app.runs.Runs`, :class:`~tui.app.history_browser.HistoryBrowser`,
   :class:`~tui.app.hot_reload.HotReload`, :class:`~tui.app.trigger_control.TriggerControl`,
-  :class:`~tui.app.debug_control.DebugControl`, :class:`~tui.app.replay_control.ReplayControl`
+  :class:`~tui.app.debug_control.DebugControl`, :class:`~tui.app.replay_control.ReplayControl`,
+  :class:`~tui.app.tests_control.TestsControl`, :class:`~tui.app.suite_recorder.SuiteRecorder`
   and :class:`~tui.app.artifacts.ArtifactCommands`: what the keys do.
 
 Keys that only mean something in one pane are that pane's bindings (Logs, Triggers, Source,
-History); the app's keys work from any pane, and each action hands over to its part.
+History, Tests); the app's keys work from any pane, and each action hands over to its part.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from tui.app.replay_control import ReplayControl
 from tui.app.runs import Runs
 from tui.app.selection import Selection
 from tui.app.status_line import StatusLine
+from tui.app.suite_recorder import SuiteRecorded, SuiteRecorder
+from tui.app.tests_control import TestsControl, TestsMessage
 from tui.app.trigger_control import TriggerControl, TriggersChanged
 from tui.app.workspace import WorkbenchSettings, Workspace
 from tui.models.artifacts import ArtifactError
@@ -54,6 +57,7 @@ from tui.widgets.history_pane import HistoryPane
 from tui.widgets.log_view import LogView
 from tui.widgets.outputs_pane import OutputsPane
 from tui.widgets.task_tree import TaskTree
+from tui.widgets.tests_pane import TestsPane
 from tui.widgets.triggers_pane import TriggersPane
 
 if TYPE_CHECKING:
@@ -127,8 +131,10 @@ class RoostApp(App[int]):
         self._triggers = TriggerControl(self, workspace, self._selection, self._live)
         self._debug = DebugControl(self, workspace, self._selection, self._runs)
         self._replay = ReplayControl(self, workspace, self._selection, self._live, self._runs)
+        self._tests = TestsControl(self, workspace, self._selection, self._live)
+        self._recorder = SuiteRecorder(self, workspace, self._selection, self._tests)
         self._hot_reload = HotReload(self, workspace, self._selection, self._runs,
-                                     self._triggers)
+                                     self._triggers, self._tests)
         self._artifacts = ArtifactCommands(self)
 
     # -- what tests, benchmarks and the parts read -------------------------------------------
@@ -274,6 +280,7 @@ class RoostApp(App[int]):
         self._selection.select_flow(path)
         self._history.look_up_latest()
         self._triggers.refresh()
+        self._tests.flow_selected()
 
     @on(TaskTree.TaskSelected)
     def _task_selected(self, event: TaskTree.TaskSelected) -> None:
@@ -297,6 +304,8 @@ class RoostApp(App[int]):
             self._selection.refresh_files()
         elif pane == "changes":
             self._selection.refresh_changes()
+        elif pane == "tests":
+            self._tests.refresh()
 
     @on(OutputsPane.ArtifactOpened)
     @on(FilesPane.FileOpened)
@@ -327,11 +336,33 @@ class RoostApp(App[int]):
     def _trigger_fire_requested(self, event: TriggersPane.FireRequested) -> None:
         self._triggers.act_on(event.row, "fire")
 
+    @on(TestsPane.RunCase)
+    def _test_case_run(self, event: TestsPane.RunCase) -> None:
+        self._tests.run_case(event.row)
+
+    @on(TestsPane.RunAll)
+    def _test_cases_run_all(self) -> None:
+        self._tests.run_all()
+
+    @on(TestsPane.GoToTask)
+    def _test_task_shown(self, event: TestsPane.GoToTask) -> None:
+        self._tests.go_to_task(event.row)
+
+    @on(TestsMessage)
+    def _tests_message(self, event: TestsMessage) -> None:
+        self._tests.handle(event)
+
+    @on(SuiteRecorded)
+    def _suite_recorded(self, event: SuiteRecorded) -> None:
+        self._recorder.recorded(event)
+
     # -- keys ----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WHILE_PAUSED:
             return self._debug.keys_active()
+        if action == "record_test":
+            return self._recorder.available()
         return super().check_action(action, parameters)
 
     def action_run(self, step: bool = False) -> None:
@@ -384,6 +415,15 @@ class RoostApp(App[int]):
 
     def action_evaluate(self) -> None:
         self._debug.ask_expression()
+
+    def action_run_test_case(self) -> None:
+        self._tests.run_case(self.main.query_one(TestsPane).table.selected)
+
+    def action_run_all_tests(self) -> None:
+        self._tests.run_all()
+
+    def action_record_test(self) -> None:
+        self._recorder.record_shown()
 
     def action_save_artifact(self) -> None:
         self._artifacts.save()

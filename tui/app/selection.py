@@ -185,6 +185,19 @@ class Selection:
         self.selected_item = node.data
         self.apply_item_selection()
 
+    def select_task(self, task_id: str) -> bool:
+        """Put the tree cursor on a task by its id (a failed assertion's); False when the tree
+        has no such task."""
+        tree = self._host.main.query_one(TaskTree)
+        node = tree.node_for_task(task_id)
+        if node is None or node.data is None:
+            return False
+        if tree.cursor_node is not node:
+            tree.reveal(node)
+        self.selected_item = node.data
+        self.apply_item_selection()
+        return True
+
     # -- each flow's latest execution ----------------------------------------------------------
 
     def flow_states(self) -> dict[str, str]:

@@ -79,13 +79,18 @@ class WorkbenchSession:
               options: RunOptions | None = None) -> ExecutionModel:
         """Prepare and start a run; raises ``InputError`` for a bad input (nothing runs then).
         ``options`` replaces the session's for this run (breakpoints, step mode)."""
-        executor = self.executor
-        handle = executor.prepare(flow, dict(inputs or {}), options=options or self.options)
+        handle = self.executor.prepare(flow, dict(inputs or {}), options=options or self.options)
+        return self.start_prepared(handle, flow, inputs)
+
+    def start_prepared(self, handle: ExecutionHandle, flow: Flow,
+                       inputs: dict[str, Any] | None = None) -> ExecutionModel:
+        """Start an execution prepared on this session's executor (a test case's: see
+        ``prepare_case``), folded and shown like any run."""
         model = ExecutionModel(handle.execution, flow, live=True, inputs=inputs)
         self.models[model.id] = model
         self.handles[model.id] = handle
         self.inbox.register(model)
-        executor.start(handle)
+        self.executor.start(handle)
         return model
 
     def plan_replay(self, execution_id: str, task_id: str) -> PreparedReplay:

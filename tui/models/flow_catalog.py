@@ -13,13 +13,20 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.engine_port import FlowError, InvalidFlowError, discover_flow_files, load_flow_text
+from tui.engine_port import (
+    FlowError,
+    InvalidFlowError,
+    discover_flow_files,
+    is_test_suite_file,
+    load_flow_text,
+)
 
 if TYPE_CHECKING:
     from tui.engine_port import Flow
 
 __all__ = [
     "FlowCatalog", "FlowEntry", "ReloadKind", "ReloadResult", "display_path", "is_flow_file",
+    "is_yaml_file",
 ]
 
 FLOW_SUFFIXES = (".yml", ".yaml")
@@ -35,7 +42,13 @@ def display_path(path: Path) -> str:
 
 
 def is_flow_file(root: Path, path: Path) -> bool:
-    """Whether ``path`` (under ``root``) is where flows live, by the engine's discovery rules."""
+    """Whether ``path`` (under ``root``) is where flows live, by the engine's discovery rules
+    (a test suite is YAML too, but not a flow: the Tests pane lists it)."""
+    return is_yaml_file(root, path) and not is_test_suite_file(path)
+
+
+def is_yaml_file(root: Path, path: Path) -> bool:
+    """Whether ``path`` (under ``root``) is a YAML file discovery looks at: a flow or a suite."""
     if path.suffix not in FLOW_SUFFIXES:
         return False
     if root.is_file():
@@ -141,7 +154,7 @@ class FlowCatalog:
         """Re-read one file after a change on disk."""
         path = path.absolute()
         previous = self.entries.get(path)
-        if not path.is_file():
+        if not path.is_file() or is_test_suite_file(path):  # gone, or now a test suite
             if previous is None:
                 return ReloadResult(ReloadKind.UNCHANGED, FlowEntry(path))
             del self.entries[path]

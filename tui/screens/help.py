@@ -26,7 +26,8 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ]),
     ("Panes", [
         ("tab / shift+tab", "next / previous pane"),
-        ("1 … 8", "Logs · Outputs · Files · Source · History · Triggers · Debug · Changes"),
+        ("1 … 9", "Logs · Outputs · Files · Source · History · Triggers · Debug · Changes · "
+                  "Tests"),
         ("z", "maximise the focused pane (again to restore)"),
         ("enter", "open: task logs, artifact preview, execution from history"),
         ("ctrl+p", "command palette (every action is there)"),
@@ -62,6 +63,13 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("T", "run the flows' triggers / stop them (off when the workbench opens)"),
         ("p", "pause / resume the trigger under the cursor (remembered)"),
         ("F", "fire it now (a poll, a schedule's date now, an empty webhook call)"),
+    ]),
+    ("Tests", [
+        ("enter", "run the test case under the cursor, live (in Tasks, ◇ marks a fixture's task: "
+                  "mocked, not run)"),
+        ("A", "run every test case of the selected flow's suites, one after the other"),
+        ("g", "go to the task of the case's failed assertion in Tasks"),
+        ("ctrl+p", "Record as test: a suite from the shown finished execution, next to the flow"),
     ]),
 ]
 

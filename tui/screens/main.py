@@ -1,5 +1,5 @@
 """The workbench screen: flows and tasks on the left, Logs/Outputs/Files/Source/History/Triggers/
-Debug/Changes on the right.
+Debug/Changes/Tests on the right.
 
 Only layout and pane navigation live here; the app drives the content.
 """
@@ -29,6 +29,7 @@ from tui.widgets.outputs_pane import OutputsPane
 from tui.widgets.source_pane import SourcePane
 from tui.widgets.status_bar import StatusBar
 from tui.widgets.task_tree import TaskTree
+from tui.widgets.tests_pane import TestsPane
 from tui.widgets.triggers_pane import TriggersPane
 
 __all__ = ["PANES", "DetailTabs", "MainScreen"]
@@ -42,6 +43,7 @@ PANES: tuple[tuple[str, str], ...] = (
     ("triggers", "Triggers"),
     ("debug", "Debug"),
     ("changes", "Changes"),
+    ("tests", "Tests"),
 )
 
 
@@ -93,6 +95,8 @@ class MainScreen(Screen[None]):
             return DebugPane(id="debug-pane")
         if pane_id == "changes":
             return ChangesPane(id="changes-pane")
+        if pane_id == "tests":
+            return TestsPane(id="tests-pane")
         return HistoryPane(id="history-pane")
 
     class Ready(Message):
@@ -143,6 +147,8 @@ class MainScreen(Screen[None]):
             return debug.variables_tree if debug.pause is not None else debug
         if pane_id == "changes":
             return self.query_one(ChangesPane).change_tree
+        if pane_id == "tests":
+            return self.query_one(TestsPane).table
         return self.query_one(HistoryPane)
 
     def current_pane(self) -> str | None:

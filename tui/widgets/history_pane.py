@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.models.formatting import format_duration, format_time, state_text
+from tui.widgets.fitted_table import FittedTable
 from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
@@ -18,10 +19,12 @@ if TYPE_CHECKING:
 __all__ = ["HistoryPane"]
 
 
-class HistoryPane(DataTable[Text]):
+class HistoryPane(FittedTable):
     """Executions newest first; ``enter`` (or a double click) opens one like a live run."""
 
     ALLOW_MAXIMIZE = True
+    COLUMNS = (("state", "", 2), ("name", "state", None), ("flow", "flow", None),
+               ("start", "started", None), ("duration", "duration", None), ("id", "execution", None))
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_execution", "Open"),
@@ -43,14 +46,6 @@ class HistoryPane(DataTable[Text]):
         self._ids: list[str] = []
         self._signature: tuple[tuple[str, str], ...] = ()
 
-    def on_mount(self) -> None:
-        self.add_column("", key="state", width=2)
-        self.add_column("state", key="name")
-        self.add_column("flow", key="flow")
-        self.add_column("started", key="start")
-        self.add_column("duration", key="duration")
-        self.add_column("execution", key="id")
-
     def show(self, executions: list[Execution], current_flow: str | None = None) -> None:
         """Replace the rows (keeps the cursor on the same execution)."""
         signature = tuple((e.id, e.state.value) for e in executions)
@@ -58,23 +53,22 @@ class HistoryPane(DataTable[Text]):
             return
         self._signature = signature
         keep = self._ids[self.cursor_row] if self._ids and 0 <= self.cursor_row < len(self._ids) else None
-        self.clear()
-        self._ids = []
+        rows = []
         for execution in executions:
             state = execution.state.value
             key = f"{execution.namespace}.{execution.flow_id}"
             start, end = execution.start_date, execution.end_date
             seconds = (end - start).total_seconds() if start and end else None
-            self.add_row(
+            rows.append((execution.id, (
                 state_text(state),
                 Text(state, style=state_text(state).style),
                 Text(key, style="bold" if key == current_flow else ""),
                 Text(format_time(start, with_date=True)),
                 Text(format_duration(seconds) if seconds is not None else "…", justify="right"),
                 Text(execution.id, style="dim"),
-                key=execution.id,
-            )
-            self._ids.append(execution.id)
+            )))
+        self.replace_rows(rows)
+        self._ids = [execution.id for execution in executions]
         if keep in self._ids:
             self.move_cursor(row=self._ids.index(keep))
 

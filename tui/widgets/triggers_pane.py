@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.models.formatting import format_time
+from tui.widgets.fitted_table import FittedTable
 from tui.widgets.keys import VIM_CURSOR
 
 if TYPE_CHECKING:
@@ -57,8 +58,12 @@ def short_type(type_name: str) -> str:
     return type_name.rsplit(".", 1)[-1]
 
 
-class TriggerTable(DataTable[Text]):
+class TriggerTable(FittedTable):
     """The rows; ``p`` pauses or resumes the trigger under the cursor, ``F`` fires it now."""
+
+    COLUMNS = (("symbol", "", 2), ("id", "trigger", None), ("type", "type", None),
+               ("state", "state", None), ("next", "next", None), ("result", "last result", None),
+               ("execution", "execution", None))
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "toggle_pause", "Pause/resume"),
@@ -70,26 +75,17 @@ class TriggerTable(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=True, id=id)
         self.rows_shown: list[TriggerRow] = []
 
-    def on_mount(self) -> None:
-        self.add_column("", key="symbol", width=2)
-        self.add_column("trigger", key="id")
-        self.add_column("type", key="type")
-        self.add_column("state", key="state")
-        self.add_column("next", key="next")
-        self.add_column("last result", key="result")
-        self.add_column("execution", key="execution")
-
     def show(self, rows: list[TriggerRow]) -> None:
         """Replace the rows, keeping the cursor on the same trigger."""
         if rows == self.rows_shown:
             return
         keep = self.selected.trigger_id if self.selected is not None else None
-        self.clear()
         self.rows_shown = list(rows)
+        cells = []
         for row in rows:
             symbol, style = TRIGGER_STATES.get(row.state, ("?", ""))
             result = row.error or row.last_result or ("" if row.url is None else row.url)
-            self.add_row(
+            cells.append((row.trigger_id, (
                 Text(symbol, style=style),
                 Text(row.trigger_id, style="bold"),
                 Text(short_type(row.type)),
@@ -97,8 +93,8 @@ class TriggerTable(DataTable[Text]):
                 Text(format_time(row.next_fire, with_date=True) if row.next_fire else "-"),
                 Text(result, style="#ff5f5f" if row.error else ""),
                 Text(row.last_execution_id or "", style="dim"),
-                key=row.trigger_id,
-            )
+            )))
+        self.replace_rows(cells)
         ids = [row.trigger_id for row in rows]
         if keep in ids:
             self.move_cursor(row=ids.index(keep))
