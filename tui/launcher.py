@@ -5,16 +5,21 @@ this module is the only place that joins the two. Textual is imported only when 
 workbench opens, so ``roost --help``, ``roost run`` and ``roost validate`` start fast.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: it imports the `__future__` module, one
+# more import before Ctrl-C is handled.
 import _signal  # the C module: `signal` itself imports enum, functools, collections...
+import os  # already loaded by the interpreter's start-up: costs nothing
 
 EXIT_INTERRUPTED = 130
 
 
 def _interrupted_while_starting(_signum: int, _frame: object) -> None:
-    """Ctrl-C while the modules load: exit 130 quietly, as the commands themselves do."""
-    raise SystemExit(EXIT_INTERRUPTED)
+    """Ctrl-C while the modules load: exit 130 at once, as the commands themselves do.
+
+    An exception raised here would surface inside whatever import is running (and Python
+    turns some into other errors); nothing has started yet, so there is nothing to clean up.
+    """
+    os._exit(EXIT_INTERRUPTED)
 
 
 # First thing, before any other import: until the command line's own handling is in place
