@@ -3,7 +3,7 @@
 Target (issue 2): `roost validate` on a small flow under 150 ms, whole process, and no Textual
 import for `roost --help` / `roost run --help`.
 
-Run: .venv/bin/python benchmarks/cli_startup.py [--repeat N]
+Run: .venv/bin/python benchmarks/cli_startup.py [--repeat N]; exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ def median_seconds(command: list[str], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
+VALIDATE_TARGET_S = 0.150
+
+
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
@@ -45,8 +48,14 @@ def main() -> None:
     print(f"roost validate hello.yml      : {validate * ms:.0f} ms ({validate / bare:.1f}x bare; target < 150 ms)")
     print(f"roost run --help              : {helptext * ms:.0f} ms ({helptext / bare:.1f}x bare)")
     print(f"python -c 'import textual.app': {textual * ms:.0f} ms (what the CLI avoids)")
-    print(f"textual imported by --help    : {probe.stderr.strip().splitlines()[-1]}")
+    textual_imported = probe.stderr.strip().splitlines()[-1]
+    print(f"textual imported by --help    : {textual_imported} (target: False)")
+    missed = [what for what, bad in (("validate >= 150 ms", validate >= VALIDATE_TARGET_S),
+                                     ("--help imports textual", textual_imported != "False")) if bad]
+    if missed:
+        print("MISS: " + ", ".join(missed), file=sys.stderr)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

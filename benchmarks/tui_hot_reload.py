@@ -4,6 +4,7 @@ The workbench runs in-process (headless driver); a frame is counted when the app
 updated screen to its driver (``App._display``), i.e. the moment a terminal would get it.
 Each round renames a task in the file and waits for the frame showing the new name.
 Baseline in the same run: the time to re-parse and validate the file alone (no UI, no watcher).
+Exits 1 when the median is not under 150 ms (a save whose frame never comes fails the run).
 
     .venv/bin/python benchmarks/tui_hot_reload.py [--rounds 20]
 """
@@ -85,7 +86,10 @@ def parse_only(path: Path, rounds: int) -> list[float]:
     return times
 
 
-def main() -> None:
+TARGET_MS = 150
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
@@ -99,8 +103,13 @@ def main() -> None:
     print(f"hot reload, file saved -> tree updated on screen: median {saved * 1000:.0f} ms over "
           f"{len(latencies)} saves (min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f})")
     print(f"baseline parse + validate only: median {parsed * 1000:.1f} ms")
-    print(f"ratio: {saved / parsed:.0f}x the parse  (target: < 150 ms)")
+    print(f"ratio: {saved / parsed:.0f}x the parse  (target: < {TARGET_MS} ms)")
+    if saved * 1000 >= TARGET_MS:
+        print(f"FAILED: median {saved * 1000:.0f} ms >= {TARGET_MS} ms")
+        return 1
+    print("target met")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

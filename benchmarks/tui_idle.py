@@ -2,7 +2,8 @@
 
 Starts `roost sample_flows`, waits for the first paint and a settling second, then reads the
 process's CPU time (all threads, from /proc) over a window. Baseline in the same run: the same
-measure on `sleep`, i.e. the measuring noise.
+measure on `sleep`, i.e. the measuring noise. Exits 1 when the workbench uses 2 % of a core or
+more.
 
     .venv/bin/python benchmarks/tui_idle.py [--seconds 10]
 """
@@ -27,7 +28,10 @@ def idle_percent(child: PtyProcess, seconds: float) -> float:
     return 100 * used / elapsed
 
 
-def main() -> None:
+TARGET_PERCENT = 2.0
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
@@ -46,8 +50,13 @@ def main() -> None:
         finally:
             sleeper.stop()
     print(f"idle CPU over {args.seconds:.0f} s: {percent:.2f}% of one core "
-          f"(baseline `sleep`: {baseline:.2f}%)  (target: < 2%)")
+          f"(baseline `sleep`: {baseline:.2f}%)  (target: < {TARGET_PERCENT:.0f}%)")
+    if percent >= TARGET_PERCENT:
+        print(f"FAILED: {percent:.2f}% >= {TARGET_PERCENT:.0f}%")
+        return 1
+    print("target met")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -24,6 +24,11 @@ from engine.flow.model import Flow
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# Script tasks without a taskRunner run in Docker by default (Kestra 1.x); with an engine up (CI)
+# every shell/python task of the suite would go into a container. The suite runs them as local
+# processes, subprocesses included (they inherit os.environ); tests of the default remove it.
+os.environ.setdefault("ROOST_RUNNER", "process")
+
 # Hypothesis fails an example slower than its deadline (200 ms unless told otherwise): a
 # wall-clock assertion, which a busy machine trips. No deadline anywhere; pytest-timeout
 # (pyproject.toml) cuts off a real hang.
@@ -106,6 +111,7 @@ class Engine:
         self.flow_dir = flow_dir
         self.config = RoostConfig()
         self.environ = environ if environ is not None else dict(os.environ)
+        self.environ.setdefault("ROOST_RUNNER", os.environ["ROOST_RUNNER"])
         # Like a user whose virtualenv is active: script tasks find its python and packages.
         self.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.environ.get('PATH', '')}"
         self.runtime = Runtime.create(self.home, self.config, environ=self.environ)

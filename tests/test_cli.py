@@ -155,3 +155,19 @@ def test_help_does_not_import_textual(home):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
                             env={**os.environ, "ROOST_HOME": str(home)})
     assert result.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_ctrl_c_wrapped_in_another_error_still_exits_130_quietly(monkeypatch, capsys):
+    """Python wraps a KeyboardInterrupt raised while a class is created (a lazy import under
+    Ctrl-C) in "RuntimeError: Error calling __set_name__": still an interrupt, not a failure."""
+    from engine.cli import main as cli
+
+    def interrupted_import(_args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance 'outputs'") from exc
+
+    monkeypatch.setattr(cli, "cmd_validate", interrupted_import)
+    assert cli.main(["validate", "sample_flows/hello.yml"]) == 130
+    assert capsys.readouterr().err == ""

@@ -7,11 +7,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from engine.core.states import State
-from engine.store.history import History
+from engine.store.history import History, connect
 from tests.conftest import leftover_processes
 
 HEADER = "id: h\nnamespace: company.team\n"
@@ -48,6 +49,31 @@ def test_database_uses_wal_journal(engine):
     engine.runtime.history.flush()
     mode = sqlite3.connect(engine.home.history_db).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+
+def test_a_new_history_db_turns_to_wal_once_another_process_lets_go_instead_of_failing_locked(tmp_path: Path):
+    """Two `roost run`s started together on a new ROOST_HOME: the second one's switch to WAL
+    used to fail at once with 'database is locked' (SQLite skips its busy handler there)."""
+    path = tmp_path / "history.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE early (x)")
+    holder.execute("BEGIN")
+    holder.execute("SELECT * FROM early").fetchall()  # a read lock on a rollback-journal file
+    released = threading.Event()
+
+    def let_go() -> None:
+        time.sleep(0.3)
+        holder.execute("COMMIT")
+        released.set()
+
+    threading.Thread(target=let_go).start()
+    connection = connect(path)
+    assert released.is_set()
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert connection.execute("PRAGMA page_size").fetchone()[0] == 4096  # a file with a table keeps its pages
+    connection.close()
+    holder.close()
 
 
 CRASH_FLOW = HEADER.replace("id: h", "id: crash") + """

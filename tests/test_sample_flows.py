@@ -38,11 +38,13 @@ def text_of(engine: Engine, uri: str) -> str:
 
 
 def test_every_sample_flow_is_valid_and_covered_here():
+    # pip.yml, csv_cleanup.yml and kestra_package.yml build Python environments: their runs are
+    # checked once, in tests/test_sample_flows_runners.py (both runners), not again here.
     names = {p.name for p in discover_flow_files(SAMPLES)}
     tested = {"hello.yml", "pip.yml", "s3TriggerCommands.yml", "csv_cleanup.yml", "git_project.yml",
               "namespace_module.yml", "outputs_between_tasks.yml", "failing_with_errors.yml",
               "foreach_files.yml", "kestra_package.yml", "parallel_fanout.yml", "webhook_echo.yml",
-              "weekday_digest.yml"}
+              "weekday_digest.yml", "data_pipeline.yml"}
     assert names == tested
     for path in discover_flow_files(SAMPLES):
         load_flow(path)
@@ -53,17 +55,6 @@ def test_hello(sample_engine):
     assert result.state == "SUCCESS"
     assert result.logs("greet") == ["Hello, Ada!"]
     assert result.execution.outputs == {"shouted": "ADA"}
-
-
-def test_seed_pip_flow_runs_unchanged(sample_engine):
-    result = run_sample(sample_engine, "pip.yml")
-    assert result.state == "SUCCESS", result.logs()
-    lines = result.logs("pythonScript")
-    assert any(line.startswith("requests version: ") for line in lines)
-    assert any(line.startswith("pandas version: ") for line in lines)
-    methods = next(line for line in lines if line.startswith("Kestra methods: "))
-    assert "'outputs'" in methods and "'counter'" in methods
-    assert result.run_of("pythonScript").parent_task_run_id == result.run_of("wdir").id
 
 
 def test_seed_s3_flow_runs_with_a_trigger_payload_and_a_local_mirror(sample_engine, tmp_path):
@@ -91,18 +82,6 @@ def test_seed_s3_flow_runs_with_a_trigger_payload_and_a_local_mirror(sample_engi
     assert [(r["Name"], r["Age"]) for r in rows] == [("Ada", "36"), ("Grace", "32"), ("Linus", "28")]
 
 
-def test_csv_cleanup_writes_csv_and_parquet(sample_engine):
-    pytest.importorskip("pyarrow", reason="csv_cleanup needs pyarrow (a test extra)")
-    result = run_sample(sample_engine, "csv_cleanup.yml")
-    assert result.state == "SUCCESS", result.logs()
-    files = result.run_of("clean").outputs["outputFiles"]
-    assert sorted(files) == ["clean/customers.csv", "clean/customers.parquet"]
-    rows = list(csv.DictReader(io.StringIO(text_of(sample_engine, files["clean/customers.csv"]))))
-    assert [r["name"] for r in rows] == ["Ada", "Linus", "Alan"]
-    assert result.execution.outputs == {"rows": "3"}
-    assert result.run_of("clean").outputs["vars"] == {"rows": 3, "rejected": 1}
-
-
 def test_git_project_clones_and_runs_the_script(sample_engine, tmp_path):
     repo = examples_repo(tmp_path)
     result = run_sample(sample_engine, "git_project.yml", {"repository": f"file://{repo}"})
@@ -122,7 +101,7 @@ def test_outputs_between_tasks(sample_engine):
     assert result.state == "SUCCESS", result.logs()
     assert result.run_of("transform").outputs["vars"] == {"sum": 55, "max": 10}
     assert result.logs("load")[0].startswith("10 numbers from ")
-    assert result.execution.outputs == {"total": "55"}
+    assert result.execution.outputs == {"total": 55}  # declared INT: a number, as in Kestra
 
 
 def test_failing_with_errors_keeps_earlier_outputs(sample_engine):
@@ -140,12 +119,6 @@ def test_foreach_files(sample_engine):
     assert result.state == "SUCCESS", result.logs()
     assert sorted(r.value for r in result.runs_of("process")) == ["feb.csv", "jan.csv", "mar.csv"]
     assert result.logs("done") == ["processed 3 files; feb gave feb.summary"]
-
-
-def test_kestra_package(sample_engine):
-    result = run_sample(sample_engine, "kestra_package.yml")
-    assert result.state == "SUCCESS", result.logs()
-    assert result.logs("report") == ["best is ada at 0.93"]
 
 
 def test_parallel_fanout(sample_engine):
@@ -203,3 +176,45 @@ def test_weekday_digest_fires_with_its_schedule_dates(sample_engine):
         scheduler.stop()
     [line] = [text for text in lines if text.startswith("digest for ")]
     assert re.fullmatch(r"digest for \d{4}-\d\d-\d\d; next one \d{4}-.*T09:00:00\+0[12]:00", line)
+
+
+def test_data_pipeline_queries_converts_uploads_and_alerts_with_the_make_run_services(tmp_path):
+    """DuckDB → serdes → S3 → Slack, against scripts/sample_services.py (what `make run`
+    starts): the CSV lands in the local S3, the alert in the local webhook receiver."""
+    import importlib.util
+
+    import boto3
+
+    from tests.gitrepos import free_port
+
+    spec = importlib.util.spec_from_file_location("sample_services", REPO_ROOT / "scripts" / "sample_services.py")
+    assert spec is not None and spec.loader is not None
+    services = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(services)
+    s3_port, webhook_port = free_port(), free_port()
+    s3, webhook = services.start(s3_port, webhook_port)
+    try:
+        flows = tmp_path / "flows"
+        shutil.copytree(SAMPLES, flows)
+        engine = Engine(tmp_path / "home", flows)
+        engine.environ.update({"ENV_S3_ENDPOINT": f"http://127.0.0.1:{s3_port}",
+                               "ENV_SLACK_WEBHOOK": f"http://127.0.0.1:{webhook_port}/services/x"})
+        engine.runtime.environ = engine.environ
+        try:
+            result = run_sample(engine, "data_pipeline.yml")
+        finally:
+            engine.close()
+        assert result.state == "SUCCESS", result.states()
+        client = boto3.session.Session().client(
+            "s3", endpoint_url=f"http://127.0.0.1:{s3_port}", region_name="us-east-1",
+            aws_access_key_id="roost", aws_secret_access_key="roost")
+        key = f"reports/{result.execution.id}/revenue.csv"
+        body = client.get_object(Bucket=services.BUCKET, Key=key)["Body"].read().decode()
+        assert list(csv.reader(io.StringIO(body))) == [
+            ["region", "orders", "revenue"], ["south", "1", "40.00"], ["east", "1", "19.90"],
+            ["north", "2", "19.75"]]
+        assert services._Webhook.received[-1] == {
+            "text": f"Revenue by region: 3 regions, s3://{services.BUCKET}/{key}"}
+    finally:
+        webhook.shutdown()
+        s3.stop()

@@ -67,7 +67,7 @@ tasks:
         assert result.state == "SUCCESS"
         everything = json.dumps(result.logs()) + json.dumps(result.execution.to_json(result.task_runs), default=str)
         assert SECRET not in everything and ENCODED not in everything
-        assert "token=******" in result.logs("log")
+        assert "token=********" in result.logs("log")
         assert result.run_of("ret").outputs["value"] == MASK
         engine.runtime.history.flush()
         dump = "\n".join(sqlite3.connect(engine.home.history_db).iterdump())

@@ -22,11 +22,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from engine.core.config import CONFIG_NAME
 from engine.core.debug import DebugCommand, PauseInspection
 from engine.core.errors import FlowError, InvalidFlowError, UsageError
 from engine.core.events import (
     Event,
     ExecutionChanged,
+    LogBatch,
     LogLine,
     MetricRecorded,
     OutputFileCaptured,
@@ -35,13 +37,14 @@ from engine.core.events import (
     TaskRunChanged,
     WorkingDirectoryChanged,
 )
+from engine.core.mocks import MockSpec, append_mock
 from engine.core.records import Execution, TaskRun, parse_iso
-from engine.flow.input_values import resolve_inputs
 from engine.flow.inputs import InputDefinition, InputError
 from engine.flow.loader import discover_flow_files, is_test_suite_file, load_flow_text
 from engine.flow.model import Flow
 from engine.scheduling.events import TriggerEvent, TriggerFired, TriggerStatus
 from engine.tasks.base import Task
+from engine.tasks.unavailable import UnavailableTask
 from engine.testing.suite import (
     TestSuite,
     UnitTest,
@@ -51,17 +54,28 @@ from engine.testing.suite import (
 )
 from engine.triggers.base import TriggerKey
 from engine.triggers.properties import TriggerError
-from engine.workdir.change_contents import ChangeUnreadable, sizes_text
 from engine.workdir.file_diff import is_probably_text, text_diff
-from engine.workdir.manifest import ChangeKind, FileChange, format_bytes
+from engine.workdir.manifest import ChangeKind, FileChange, format_bytes, sizes_text
 
 if TYPE_CHECKING:
+    from engine.cli.compare_command import render_report
     from engine.core.config import RoostConfig, RoostHome
     from engine.execution.executor import ExecutionHandle, Executor
     from engine.execution.expression_eval import EvaluationError, evaluate_finished
+    from engine.execution.mock_plan import unmocked_unavailable
     from engine.execution.replay import PreparedReplay, ReplayError, prepare_replay
     from engine.execution.runtime import RunOptions, Runtime
+    from engine.flow.input_values import resolve_inputs
     from engine.scheduling.scheduler import TriggerScheduler
+    from engine.scheduling.simulate import (
+        FireArgs,
+        TriggerChoice,
+        json_problem,
+        parse_date,
+        simulated_firing,
+        trigger_choices,
+    )
+    from engine.store.execution_compare import CompareReport, compare_executions
     from engine.store.history import History
     from engine.testing.assertions import AssertionResult
     from engine.testing.record import RecordedSuite, record_suite
@@ -73,12 +87,12 @@ if TYPE_CHECKING:
         prepare_case,
         skipped_result,
     )
-    from engine.workdir.change_contents import read_change
+    from engine.workdir.change_contents import ChangeUnreadable, read_change
     from engine.workdir.directories import flow_folder
 
 __all__ = [
     # records, states and events
-    "Event", "Execution", "ExecutionChanged", "LogLine", "MetricRecorded", "OutputFileCaptured",
+    "Event", "Execution", "ExecutionChanged", "LogBatch", "LogLine", "MetricRecorded", "OutputFileCaptured",
     "PausedAtTask", "TaskFilesChanged", "TaskRun", "TaskRunChanged", "WorkingDirectoryChanged",
     "parse_iso",
     # flows, tasks, inputs and their errors
@@ -86,9 +100,13 @@ __all__ = [
     "UsageError", "discover_flow_files", "load_flow_text", "resolve_inputs",
     # debugging
     "DebugCommand", "EvaluationError", "PauseInspection", "evaluate_finished",
+    # tasks Roost cannot run, and their mocks
+    "CONFIG_NAME", "MockSpec", "UnavailableTask", "append_mock", "unmocked_unavailable",
     # triggers
     "TriggerError", "TriggerEvent", "TriggerFired", "TriggerKey", "TriggerScheduler",
     "TriggerStatus",
+    # a trigger's firing simulated (r -> Simulate, S)
+    "FireArgs", "TriggerChoice", "json_problem", "parse_date", "simulated_firing", "trigger_choices",
     # flow unit tests (Kestra's TestSuite)
     "AssertionResult", "CasePreparationError", "CaseResult", "CaseStatus", "PreparedCase",
     "RecordedSuite", "TestSuite", "UnitTest", "check_against_flow", "discover_suites",
@@ -97,6 +115,8 @@ __all__ = [
     # working directories and their changes
     "ChangeKind", "ChangeUnreadable", "FileChange", "flow_folder", "format_bytes",
     "is_probably_text", "read_change", "sizes_text", "text_diff",
+    # two executions compared (roost compare)
+    "CompareReport", "compare_executions", "render_report",
     # the engine itself (loaded on first use)
     "ExecutionHandle", "Executor", "History", "PreparedReplay", "ReplayError", "RoostConfig",
     "RoostHome", "RunOptions", "Runtime", "prepare_replay",
@@ -109,13 +129,23 @@ _LOADED_ON_FIRST_USE: dict[str, str] = {
     "Executor": "engine.execution.executor",
     "EvaluationError": "engine.execution.expression_eval",
     "evaluate_finished": "engine.execution.expression_eval",
+    "unmocked_unavailable": "engine.execution.mock_plan",
     "PreparedReplay": "engine.execution.replay",
     "ReplayError": "engine.execution.replay",
     "prepare_replay": "engine.execution.replay",
     "RunOptions": "engine.execution.runtime",
     "Runtime": "engine.execution.runtime",
     "TriggerScheduler": "engine.scheduling.scheduler",
+    "FireArgs": "engine.scheduling.simulate",
+    "TriggerChoice": "engine.scheduling.simulate",
+    "json_problem": "engine.scheduling.simulate",
+    "parse_date": "engine.scheduling.simulate",
+    "simulated_firing": "engine.scheduling.simulate",
+    "trigger_choices": "engine.scheduling.simulate",
     "History": "engine.store.history",
+    "CompareReport": "engine.store.execution_compare",
+    "compare_executions": "engine.store.execution_compare",
+    "render_report": "engine.cli.compare_command",
     "AssertionResult": "engine.testing.assertions",
     "RecordedSuite": "engine.testing.record",
     "record_suite": "engine.testing.record",
@@ -125,7 +155,9 @@ _LOADED_ON_FIRST_USE: dict[str, str] = {
     "PreparedCase": "engine.testing.runner",
     "prepare_case": "engine.testing.runner",
     "skipped_result": "engine.testing.runner",
+    "ChangeUnreadable": "engine.workdir.change_contents",
     "read_change": "engine.workdir.change_contents",
+    "resolve_inputs": "engine.flow.input_values",
     "flow_folder": "engine.workdir.directories",
 }
 """Name -> the engine module that defines it, imported when the name is first asked for."""

@@ -29,7 +29,8 @@ if TYPE_CHECKING:  # imported when a command runs: `roost --help` stays fast
     from engine.store.history import History, LogRecord
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
-COMMANDS = ("run", "replay", "validate", "executions", "execution", "storage", "serve", "triggers", "test")
+COMMANDS = ("run", "replay", "validate", "executions", "execution", "storage", "serve", "triggers", "test",
+            "kv", "compare")
 
 
 class Workbench(Protocol):
@@ -51,6 +52,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from engine.cli.fire_option import add_fire_arguments
+    from engine.cli.mock_option import add_mock_argument
+
     parser = _Parser(prog="roost", description="Run Kestra-style YAML flows locally.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
@@ -65,9 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--namespace-files", action="append", default=[], metavar="NAMESPACE=DIR",
                      help="where a namespace's files are (repeatable)")
     run.add_argument("--runner", choices=("auto", "process", "docker"), default=None,
-                     help="where script tasks run (default: roost.toml, else auto)")
+                     help="where script tasks run (default: roost.toml, else $ROOST_RUNNER, else auto)")
     run.add_argument("--trigger", metavar="PAYLOAD.json",
                      help="run as if a trigger fired with this JSON payload (the `trigger` variable)")
+    add_fire_arguments(run)
+    add_mock_argument(run)
     _add_debug_arguments(run)
 
     replay = sub.add_parser("replay", help="a new execution reusing what ran before TASK_ID")
@@ -106,8 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("path", nargs="?", default=".", help="a flow file or a folder of flows")
     serve.add_argument("--port", type=int, default=8000, help="the port to listen on (default 8000)")
 
+    from engine.cli.compare_command import add_parser as add_compare_parser
+    from engine.cli.kv_command import add_arguments as add_kv_arguments
     from engine.cli.test_command import add_arguments as add_test_arguments
     from engine.cli.triggers import add_arguments as add_trigger_arguments
+
+    add_kv_arguments(sub.add_parser("kv", help="the namespace KV store: list, get, set, delete"), _Parser)
+    add_compare_parser(sub)
 
     add_trigger_arguments(sub.add_parser("triggers", help="run the flows' triggers until interrupted"))
     add_test_arguments(sub.add_parser(
@@ -143,7 +154,7 @@ def main(argv: Sequence[str] | None = None, workbench: Workbench | None = None) 
             "run": cmd_run, "replay": cmd_replay, "validate": cmd_validate,
             "executions": cmd_executions, "execution": cmd_execution, "storage": cmd_storage,
             "serve": functools.partial(cmd_serve, workbench=workbench), "triggers": cmd_triggers,
-            "test": cmd_test}
+            "test": cmd_test, "kv": cmd_kv, "compare": cmd_compare}
         return handlers[args.command](args)
     except UsageError as exc:
         print(f"roost: {exc}", file=sys.stderr)
@@ -156,19 +167,55 @@ def main(argv: Sequence[str] | None = None, workbench: Workbench | None = None) 
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # a full disk, a broken ROOST_HOME, a Roost bug: one line, no traceback
+        if _caused_by_interrupt(exc):
+            return EXIT_INTERRUPTED
         print(f"roost: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C that Python wrapped in another error on its way out (a class being created
+    raises "RuntimeError: Error calling __set_name__" with the KeyboardInterrupt as cause)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 _NO_WORKBENCH = ("roost: the workbench is not part of this command; run `roost` (installed by "
                  "`make run`) or use the headless commands (see roost --help)")
 
 
+# In a pipe or CI the workbench would write escape codes nobody reads: say what works there.
+_NO_TERMINAL = ("roost: the workbench needs a terminal (stdin and stdout are not one here); "
+                "without a terminal use `roost run FLOW`, `roost validate FLOW`, `roost test` "
+                "or `roost executions` (see roost --help)")
+
+
 def _open_workbench(workbench: Workbench | None, path: str) -> int:
     if workbench is None:
         print(_NO_WORKBENCH, file=sys.stderr)
         return EXIT_INVALID
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(_NO_TERMINAL, file=sys.stderr)
+        return EXIT_INVALID
     return int(workbench.open(path))
+
+
+def cmd_kv(args: argparse.Namespace) -> int:
+    from engine.cli.kv_command import cmd_kv as run_kv
+
+    return run_kv(args)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from engine.cli.compare_command import cmd_compare as run_compare
+
+    return run_compare(args)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -208,19 +255,26 @@ def _key_values(pairs: list[str], what: str) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from engine.cli.fire_option import check_fire_usage, fired_trigger
+    from engine.cli.mock_option import cli_stand_ins
     from engine.execution.executor import Executor
     from engine.execution.runtime import RunOptions
+    from engine.flow.flow_finder import check_subflow_calls
     from engine.flow.inputs import InputError
     from engine.flow.loader import load_flow
+    from engine.flow.unavailable_types import unavailable_notices
 
     flow_path = Path(args.flow)
     inputs = _key_values(args.input, "input")
     namespace_dirs = {ns: Path(d).absolute() for ns, d in _key_values(args.namespace_files, "--namespace-files").items()}
+    check_fire_usage(args)
     trigger = _read_trigger(args.trigger) if args.trigger else None
     runtime = _runtime(flow_path)
     try:
         flow = load_flow(flow_path, runtime.config.plugin_defaults)
-        for warning in flow.warnings:
+        # The flow's own warnings (deprecated properties) are the execution's first log lines,
+        # printed from there: printing them here too said each one twice.
+        for warning in check_subflow_calls(flow, runtime.config):
             print(f"warning: {warning}", file=sys.stderr)
         _check_breakpoints(flow, args.breakpoints)
         options = RunOptions(
@@ -228,7 +282,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             keep_workdir=True if args.keep_workdir else False if args.clean_workdir else None,
             namespace_dirs=namespace_dirs,
             breakpoints=frozenset(args.breakpoints), step=args.step,
+            task_fixtures=cli_stand_ins(flow, args.mocks),
         )
+        for notice in unavailable_notices(flow):
+            print(f"notice: {notice}", file=sys.stderr)
         executor = Executor(runtime)
         execution_id = None
         if trigger is not None:  # files the payload names are copied under the new execution
@@ -237,6 +294,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             execution_id = new_id()
             trigger = import_trigger_files(runtime.storage, flow.namespace, flow.id, execution_id, trigger)
+        if (fired := fired_trigger(args, flow, runtime)) is not None:  # --fire: the trigger's own variables
+            trigger, execution_id, inputs = fired.variables, fired.execution_id, {**fired.inputs, **inputs}
         try:
             handle = executor.prepare(flow, inputs, trigger=trigger, options=options, execution_id=execution_id)
         except InputError as exc:
@@ -328,13 +387,13 @@ def _execute(runtime: Runtime, executor: Executor, handle: ExecutionHandle, flow
     """Run a prepared execution to its end with logs on stderr (and the prompt when debugging)."""
     from engine.cli.output import LogPrinter, execution_json, summary
 
-    executor.bus.subscribe(LogPrinter(sys.stderr, args.log_level))
+    executor.bus.subscribe(LogPrinter(sys.stderr, args.log_level), batches=True)
     prompt = None
     if args.breakpoints or args.step:
         from engine.cli.debug_prompt import DebugPrompt
 
         prompt = DebugPrompt(handle, flow, sys.stdin, sys.stderr)
-        executor.bus.subscribe(prompt.on_event)
+        executor.bus.subscribe(prompt.on_event, batches=True)  # pauses only: no log lines
     interrupted = _run_until_done(executor, handle, prompt)
     execution = handle.execution
     if runtime.history is not None:
@@ -409,7 +468,9 @@ def _read_trigger(path: str) -> dict[str, Any]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from engine.core.config import RoostConfig
+    from engine.flow.flow_finder import check_subflow_calls
     from engine.flow.loader import discover_flow_files, load_flow
+    from engine.flow.unavailable_types import unavailable_notices
 
     status = EXIT_OK
     paths: list[Path] = []
@@ -423,12 +484,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             config = RoostConfig.find_and_load(path)
             flow = load_flow(path, config.plugin_defaults)
+            folders = [Path(name) for name in args.flows if Path(name).is_dir()]
+            subflow_warnings = check_subflow_calls(flow, config, folders)
         except InvalidFlowError as exc:
             print(str(exc), file=sys.stderr)
             status = EXIT_INVALID
             continue
-        for warning in flow.warnings:
+        for warning in (*flow.warnings, *subflow_warnings):
             print(f"warning: {warning}", file=sys.stderr)
+        for notice in unavailable_notices(flow):
+            print(f"notice: {notice}", file=sys.stderr)
         print(f"{path}: OK ({flow.namespace}.{flow.id}, {sum(1 for _ in flow.walk_tasks())} tasks)")
     return status
 
@@ -445,7 +510,7 @@ def _history() -> History | None:
 
 def cmd_executions(args: argparse.Namespace) -> int:
     from engine.cli.output import executions_table
-    from engine.store.history import _json_default
+    from engine.store.history_rows import _json_default
 
     history = _history()
     executions = history.list_executions(limit=args.limit, include_tests=args.all) if history else []

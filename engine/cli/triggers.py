@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="port for webhook triggers on 127.0.0.1 (default: roost.toml [webhook] port, "
                              "else 8089; 0 picks a free one)")
     parser.add_argument("--runner", choices=("auto", "process", "docker"), default=None,
-                        help="where script tasks run (default: roost.toml, else auto)")
+                        help="where script tasks run (default: roost.toml, else $ROOST_RUNNER, else auto)")
     parser.add_argument("--log-level", default="INFO", choices=("TRACE", "DEBUG", "INFO", "WARN", "ERROR"),
                         help="the lowest level printed (default INFO)")
 
@@ -115,7 +115,8 @@ def cmd_triggers(args: argparse.Namespace) -> int:
     config = RoostConfig.find_and_load(path)
     runtime = Runtime.create(RoostHome.from_environment(), config)
     printer = Printer(sys.stderr, args.log_level)
-    scheduler = TriggerScheduler(runtime, options=RunOptions(runner=args.runner),
+    flow_dirs = (path.absolute(),) if path.is_dir() else ()   # where subflows are looked up too
+    scheduler = TriggerScheduler(runtime, options=RunOptions(runner=args.runner, flow_dirs=flow_dirs),
                                  webhook_port=args.webhook_port)
     scheduler.bus.subscribe(printer.on_trigger)
     scheduler.executor.bus.subscribe(printer.on_execution)

@@ -8,12 +8,14 @@ default runner and git URL rewrites, so flows themselves stay unchanged.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.core.errors import UsageError
+from engine.core.mocks import MockSpec, mocks_from_toml
 
 CONFIG_NAME = "roost.toml"
 
@@ -64,17 +66,27 @@ class RoostConfig:
     """Everything roost.toml may set; defaults make an absent file fine."""
 
     path: Path | None = None
-    runner: str = "auto"
+    #: [runner] default (auto | process | docker); None: not set, so ROOST_RUNNER, else auto.
+    runner: str | None = None
     plugin_defaults: tuple[dict[str, Any], ...] = ()
     namespace_dirs: dict[str, Path] = field(default_factory=dict)
     secrets_file: Path | None = None
     git_url_rewrites: tuple[tuple[str, str], ...] = ()
+    #: [git] missingMirrorHint: what to do when a rewrite's local repository does not exist yet.
+    git_mirror_hint: str | None = None
     keep_workdirs: int = 1
     env_prefixes: tuple[str, ...] = ("ENV_", "KESTRA_")
     snapshot_cap_bytes: int = 512 * 1024 * 1024
     snapshot_keep_executions: int = 20
     docker_host: str | None = None
     webhook_port: int = 8089
+    #: `{{ globals.x }}`: roost.toml's [variables.globals], as Kestra's `kestra.variables.globals`.
+    globals: dict[str, Any] = field(default_factory=dict)
+    #: [[mocks]]: stand-ins for tasks by id or type glob (engine/core/mocks.py).
+    mocks: tuple[MockSpec, ...] = ()
+    #: [python] isolate: python tasks on the process runner get a Roost-managed virtualenv;
+    #: false runs them with the python on PATH (and `dependencies` pip-install into it).
+    python_isolate: bool = True
 
     @classmethod
     def find_and_load(cls, start: Path) -> RoostConfig:
@@ -105,19 +117,37 @@ class RoostConfig:
         base = path.parent
         return cls(
             path=path,
-            runner=str(data.get("runner", {}).get("default", "auto")),
+            runner=_optional_text(data.get("runner", {}).get("default")),
             plugin_defaults=tuple(_plugin_defaults(data.get("pluginDefaults", []), path)),
             namespace_dirs={str(ns): (base / str(d)).resolve()
                             for ns, d in data.get("namespaces", {}).items()},
             secrets_file=(base / data["secrets"]["file"]).resolve()
             if "file" in data.get("secrets", {}) else None,
-            git_url_rewrites=tuple((str(k), str(v)) for k, v in data.get("git", {}).get("urlRewrites", {}).items()),
+            git_url_rewrites=tuple((str(k), _rewrite_target(base, str(v)))
+                                   for k, v in data.get("git", {}).get("urlRewrites", {}).items()),
+            git_mirror_hint=_optional_text(data.get("git", {}).get("missingMirrorHint")),
             keep_workdirs=int(data.get("workdirs", {}).get("keep", 1)),
             snapshot_cap_bytes=int(data.get("replay", {}).get("snapshotCapMB", 512)) * 1024 * 1024,
             snapshot_keep_executions=int(data.get("replay", {}).get("keepExecutions", 20)),
             docker_host=data.get("docker", {}).get("host"),
             webhook_port=int(data.get("webhook", {}).get("port", 8089)),
+            globals=dict(data.get("variables", {}).get("globals", {})),
+            mocks=mocks_from_toml(data.get("mocks", []), path),
+            python_isolate=_bool_setting(data.get("python", {}).get("isolate", True), "[python] isolate"),
         )
+
+
+def _rewrite_target(base: Path, target: str) -> str:
+    """A rewrite's target as git should get it: a URL (`https://`, `file://`, scp-like
+    `git@host:path`) as written; a local path, relative to roost.toml's folder, as a file://
+    URL, so the clone works from any directory (and git honours `depth` on it)."""
+    if "://" in target or re.match(r"[^/:]+:", target):
+        return target
+    return (base / Path(target).expanduser()).resolve().as_uri()
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _plugin_defaults(entries: Any, path: Path) -> list[dict[str, Any]]:
@@ -129,3 +159,9 @@ def _plugin_defaults(entries: Any, path: Path) -> list[dict[str, Any]]:
             raise UsageError(f"{path}: each [[pluginDefaults]] needs type = \"...\" and a [pluginDefaults.values] table")
         result.append(entry)
     return result
+
+
+def _bool_setting(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, not {value!r}")
+    return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -36,6 +36,30 @@ class LogLine:
     level: str
     message: str
     date: datetime
+
+
+@dataclass(frozen=True)
+class LogBatch:
+    """Consecutive lines of one task run at one level, read in one go (already masked).
+
+    Why a batch: a task printing a million lines would cost a million events (queue puts,
+    SQLite rows bound one by one, console writes). A runner publishes one batch per pipe
+    read instead; the lines share the read's timestamp. Subscribers that take batches say so
+    (``EventBus.subscribe(..., batches=True)``); every other subscriber gets each line as a
+    :class:`LogLine`, so none misses a line.
+    """
+
+    execution_id: str
+    task_run_id: str | None
+    task_id: str | None
+    level: str
+    messages: tuple[str, ...]
+    date: datetime
+
+    def lines(self) -> Iterator[LogLine]:
+        """The batch as single-line events, in order."""
+        for message in self.messages:
+            yield LogLine(self.execution_id, self.task_run_id, self.task_id, self.level, message, self.date)
 
 
 @dataclass(frozen=True)
@@ -101,7 +125,7 @@ class PausedAtTask:
 
 
 Event = (
-    ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded | OutputFileCaptured
+    ExecutionChanged | TaskRunChanged | LogLine | LogBatch | MetricRecorded | OutputFileCaptured
     | WorkingDirectoryChanged | PausedAtTask | TaskFilesChanged
 )
 Subscriber = Callable[[Event], None]
@@ -132,3 +156,18 @@ class FanOut(Generic[E]):
 
 class EventBus(FanOut[Event]):
     """The executor's events, to the TUI, the CLI, history and tests."""
+
+    def subscribe(self, subscriber: Subscriber, *, batches: bool = False) -> Callable[[], None]:
+        """``batches``: the subscriber handles :class:`LogBatch` itself; otherwise it gets
+        each line of a batch as a :class:`LogLine`, as if the lines had come one by one."""
+        if batches:
+            return super().subscribe(subscriber)
+
+        def per_line(event: Event) -> None:
+            if type(event) is LogBatch:
+                for line in event.lines():
+                    subscriber(line)
+            else:
+                subscriber(event)
+
+        return super().subscribe(per_line)

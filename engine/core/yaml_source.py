@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from engine.core.errors import FlowError, InvalidFlowError
+from engine.core.yaml_hints import explain, template_hint
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,13 @@ MAX_INTEGER_DIGITS = 4300
 """Python's own limit for converting digits to an int (sys.get_int_max_str_digits)."""
 
 
+class _UnquotedTemplate(Exception):
+    def __init__(self, position: Position, line: str) -> None:
+        super().__init__(line)
+        self.position = position
+        self.line = line
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: str, position: Position) -> None:
         super().__init__(key)
@@ -124,20 +132,71 @@ class _DuplicateKey(Exception):
         self.position = position
 
 
+class _PositionConstructor(yaml.constructor.SafeConstructor):
+    """Maps and lists that keep their positions, and the checks both parsers share."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        digits = sum(ch.isdigit() for ch in node.value)
+        if digits > MAX_INTEGER_DIGITS:
+            raise _HugeInteger(digits, _mark(node))
+        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+
+    def construct_positioned_map(self, node: yaml.MappingNode) -> YamlMap:
+        result = YamlMap()
+        result.position = _mark(node)
+        if node.flow_style and any(isinstance(key, yaml.MappingNode) and key.flow_style
+                                   for key, _value in node.value):
+            # `message: {{ x }}` unquoted: YAML reads a map whose key is a map
+            raise _UnquotedTemplate(result.position, _source_line(node.start_mark))
+        self.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                key = "true" if key is True else "false" if key is False else str(key)
+            if key in result:
+                raise _DuplicateKey(key, _mark(key_node))
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_positions[key] = _mark(key_node)
+            result.value_positions[key] = _mark(value_node)
+        return result
+
+    def construct_positioned_list(self, node: yaml.SequenceNode) -> YamlList:
+        result = YamlList()
+        result.position = _mark(node)
+        for item in node.value:
+            result.append(self.construct_object(item, deep=True))
+            result.item_positions.append(_mark(item))
+        return result
+
+
+_PositionConstructor.add_constructor(
+    "tag:yaml.org,2002:int", _PositionConstructor.construct_yaml_int  # type: ignore[type-var]
+)
+_PositionConstructor.add_constructor(
+    "tag:yaml.org,2002:map", _PositionConstructor.construct_positioned_map  # type: ignore[type-var]
+)
+_PositionConstructor.add_constructor(
+    "tag:yaml.org,2002:seq", _PositionConstructor.construct_positioned_list  # type: ignore[type-var]
+)
+
+
 class _PositionLoader(
     yaml.reader.Reader,
     yaml.scanner.Scanner,
     yaml.parser.Parser,
     yaml.composer.Composer,
-    yaml.constructor.SafeConstructor,
+    _PositionConstructor,
     _Resolver,
 ):
+    """The pure-Python loader: used where libyaml is missing, and to give every error its
+    exact message and position (libyaml words some errors differently)."""
+
     def __init__(self, stream: str) -> None:
         yaml.reader.Reader.__init__(self, stream)
         yaml.scanner.Scanner.__init__(self)
         yaml.parser.Parser.__init__(self)
         yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
+        _PositionConstructor.__init__(self)
         _Resolver.__init__(self)
         self._aliases: list[tuple[yaml.Mark, str, yaml.Node | None]] = []
 
@@ -165,45 +224,54 @@ class _PositionLoader(
         mark, anchor, node = max(self._aliases, key=lambda a: sizes.get(id(a[2]), 0))
         raise _AliasBomb(anchor, Position(mark.line + 1, mark.column + 1), sizes.get(id(node), 0))
 
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        digits = sum(ch.isdigit() for ch in node.value)
-        if digits > MAX_INTEGER_DIGITS:
-            raise _HugeInteger(digits, _mark(node))
-        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
 
-    def construct_positioned_map(self, node: yaml.MappingNode) -> YamlMap:
-        result = YamlMap()
-        result.position = _mark(node)
-        self.flatten_mapping(node)
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                key = "true" if key is True else "false" if key is False else str(key)
-            if key in result:
-                raise _DuplicateKey(key, _mark(key_node))
-            result[key] = self.construct_object(value_node, deep=True)
-            result.key_positions[key] = _mark(key_node)
-            result.value_positions[key] = _mark(value_node)
-        return result
+try:
+    from yaml._yaml import CParser as _CParser
+    LIBYAML = True
+except ImportError:  # PyYAML built without libyaml: the pure-Python loader does it all
+    LIBYAML = False
 
-    def construct_positioned_list(self, node: yaml.SequenceNode) -> YamlList:
-        result = YamlList()
-        result.position = _mark(node)
-        for item in node.value:
-            result.append(self.construct_object(item, deep=True))
-            result.item_positions.append(_mark(item))
-        return result
+_FALLBACK = object()
+"""What `_load_with_libyaml` answers when the pure-Python loader must load (or refuse) the text."""
 
 
-_PositionLoader.add_constructor(
-    "tag:yaml.org,2002:int", _PositionLoader.construct_yaml_int  # type: ignore[type-var]
-)
-_PositionLoader.add_constructor(
-    "tag:yaml.org,2002:map", _PositionLoader.construct_positioned_map  # type: ignore[type-var]
-)
-_PositionLoader.add_constructor(
-    "tag:yaml.org,2002:seq", _PositionLoader.construct_positioned_list  # type: ignore[type-var]
-)
+def _load_with_libyaml(text: str) -> Any:
+    """libyaml's parser and composer (15x faster than PyYAML's) with the same constructor and
+    resolver, so values and positions are the same. Anything it refuses or trips on, text
+    with a character the pure reader refuses, and a document whose aliases expand past the
+    bound all go back to the pure-Python loader, which gives each error its usual message."""
+    if not LIBYAML or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return _FALLBACK
+    loader = _CLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "*" in text and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            return _FALLBACK
+        return loader.construct_document(node)
+    except Exception:  # noqa: BLE001 - every error is reported by the pure-Python loader
+        return _FALLBACK
+    finally:
+        loader.dispose()
+
+
+if LIBYAML:
+    class _CLoader(_CParser, _PositionConstructor, _Resolver):
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _PositionConstructor.__init__(self)
+            _Resolver.__init__(self)
+
+
+def _source_line(mark: yaml.Mark) -> str:
+    """The line of the source `mark` points into (empty when the parser kept no buffer)."""
+    buffer = getattr(mark, "buffer", None)
+    if not isinstance(buffer, str):
+        return ""
+    start = buffer.rfind("\n", 0, mark.pointer) + 1
+    end = buffer.find("\n", mark.pointer)
+    return buffer[start:end if end >= 0 else len(buffer)].rstrip("\0")
 
 
 def _expanded_size(root: yaml.Node, sizes: dict[int, int]) -> int:
@@ -238,6 +306,9 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 def load_yaml(text: str, path: str) -> Any:
     """Parse YAML text; syntax errors become an InvalidFlowError at the offending line."""
+    data = _load_with_libyaml(text)
+    if data is not _FALLBACK:
+        return data
     try:
         loader = _PositionLoader(text)
     except yaml.reader.ReaderError as exc:  # a control character (NUL, ESC...) in the text
@@ -255,6 +326,10 @@ def load_yaml(text: str, path: str) -> Any:
             path, huge.position.line, huge.position.column,
             f"this integer has {huge.digits:,} digits, over the {MAX_INTEGER_DIGITS:,} a number may have: "
             "quote it to keep it as text")]) from None
+    except _UnquotedTemplate as unquoted:
+        raise InvalidFlowError([FlowError(
+            path, unquoted.position.line, unquoted.position.column,
+            template_hint(unquoted.line) or "a value that starts with '{{' must be quoted")]) from None
     except _DuplicateKey as dup:
         raise InvalidFlowError(
             [FlowError(path, dup.position.line, dup.position.column,
@@ -264,7 +339,7 @@ def load_yaml(text: str, path: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise InvalidFlowError(
-            [FlowError(path, line, column, f"YAML syntax error: {_syntax_problem(exc)}")]
+            [FlowError(path, line, column, f"YAML syntax error: {explain(exc, text) or _syntax_problem(exc)}")]
         ) from None
     except yaml.YAMLError as exc:
         raise InvalidFlowError([FlowError(path, 1, 1, f"YAML error: {exc}")]) from None

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.core.debug import DebugCommand, PauseInspection
 from engine.core.events import PausedAtTask
-from engine.core.records import TaskRun
+from engine.core.records import TaskRun, utcnow
 from engine.core.states import State
 from engine.execution.flow_versions import FlowVersions
 from engine.execution.pause_gate import Debugger
@@ -58,6 +58,7 @@ class DebugSession:
             )
             if command is None:
                 return task, None
+            self._count_paused_time(task_run.id)
             self._paused_variables = None
             self._paused_at = None
             if scope.working_dir is not None:
@@ -81,6 +82,18 @@ class DebugSession:
                 self._rerun_last(task_run, rerun)
                 continue
             return task, None
+
+    def _count_paused_time(self, task_run_id: str) -> None:
+        """The pause just answered: its length goes to the run's ``paused_seconds``, so the
+        run's duration counts running time only (a replay copies that, not the wait)."""
+        state = self._state
+        run = state.task_run(task_run_id)
+        paused_at = next((entry.date for entry in reversed(run.histories)
+                          if entry.state is State.PAUSED), None)
+        if paused_at is None:
+            return
+        waited = max(0.0, (utcnow() - paused_at).total_seconds())
+        state.update_task_run(task_run_id, paused_seconds=run.paused_seconds + waited)
 
     def _rerun_last(self, waiting: TaskRun, rerun: RunTask) -> None:
         """`.`: run the task that finished last again (its newest definition), in its scope."""

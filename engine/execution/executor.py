@@ -21,12 +21,14 @@ from engine.core.events import EventBus
 from engine.core.ids import new_id
 from engine.core.records import Execution, TaskRun
 from engine.core.states import State
+from engine.execution.child_executions import ChildExecutions, parent_files
 from engine.execution.debug_session import DebugSession
 from engine.execution.flow_versions import FlowVersions
+from engine.execution.mock_plan import with_mocks
 from engine.execution.pause_gate import Debugger
 from engine.execution.replay_copier import ReplayCopier
 from engine.execution.run_state import RunState
-from engine.execution.runtime import RunOptions, Runtime
+from engine.execution.runtime import RunOptions, Runtime, TaskStandIn
 from engine.execution.scope import Scope
 from engine.execution.task_lifecycle import TaskLifecycle
 from engine.execution.tree_walker import TreeWalker
@@ -56,8 +58,9 @@ class ExecutionHandle:
     def cancel(self) -> None:
         self._run.cancel()
 
-    def resume(self) -> None:
-        self._run.resume()
+    def resume(self, inputs: Mapping[str, Any] | None = None) -> None:
+        """Resume a paused execution; `inputs` answer the Pause task's `onResume`."""
+        self._run.resume(inputs)
 
     # --- debugging: breakpoints, stepping, commands while paused --------------------------
     @property
@@ -72,6 +75,18 @@ class ExecutionHandle:
     def command(self, command: DebugCommand) -> bool:
         """Answer the pause before a task; False when the execution is not paused there."""
         return self._run.debugger.send(command)
+
+    def mock_paused(self, task_id: str, outputs: Mapping[str, Any], state: State = State.SUCCESS) -> bool:
+        """Answer the pause before ``task_id`` with a mock: the task does not run, it ends in
+        ``state`` with ``outputs`` (the workbench's answer for a task Roost cannot run), and so
+        do its later runs in this execution. False when not paused before it."""
+        pause = self.paused
+        if pause is None or pause.task_id != task_id:
+            return False
+        self._run.lifecycle.add_stand_in(TaskStandIn(task_id=task_id, state=state,
+                                                     outputs=dict(outputs), every_value=True))
+        stepping = self._run.debugger.stepping
+        return self._run.debugger.send(DebugCommand.NEXT if stepping else DebugCommand.CONTINUE)
 
     def update_flow(self, flow: Flow) -> FlowUpdate:
         """A new version of the flow for the tasks not run yet (hot reload while paused)."""
@@ -89,6 +104,10 @@ class ExecutionHandle:
     @property
     def done(self) -> bool:
         return self._run.finished.is_set()
+
+    def run_here(self) -> None:
+        """Run a prepared execution to its end in the calling thread (a subflow's child does)."""
+        self._run.execute()
 
 
 class Executor:
@@ -115,14 +134,18 @@ class Executor:
             self.runtime.storage.put_file(uri, path)
             return uri
 
-        resolved = resolve_inputs(flow.inputs, dict(inputs or {}), store_file=store_file)
+        ignored: list[str] = []   # values for undeclared inputs: dropped, told as WARN lines
+        resolved = resolve_inputs(flow.inputs, dict(inputs or {}), store_file=store_file,
+                                  on_unknown=ignored.append)
         _mask_secret_inputs(self.runtime.masker, flow, resolved)
         execution = Execution(
             id=execution_id, namespace=flow.namespace, flow_id=flow.id,
             inputs=resolved, labels={**flow.labels, **dict(labels or {})}, trigger=trigger,
-            flow_path=flow.path, original_id=original_id,
+            flow_path=flow.path, original_id=original_id, flow_source=flow.text or None,
         )
-        run = ExecutionRun(self.runtime, self.bus, flow, execution, options or RunOptions())
+        options = with_mocks(options or RunOptions(), flow, self.runtime.config.mocks)
+        run = ExecutionRun(self.runtime, self.bus, flow, execution, options)
+        run.start_warnings.extend(ignored)
         return ExecutionHandle(run)
 
     def run(self, flow: Flow, inputs: Mapping[str, Any] | None = None, **kwargs: Any) -> Execution:
@@ -151,13 +174,15 @@ class ExecutionRun:
                  options: RunOptions) -> None:
         self.runtime = runtime
         self.options = options
+        self.start_warnings: list[str] = []   # logged as the execution starts (ignored inputs)
         # Templates read the real inputs (RunVariables); events, history and JSON the masked ones.
         masked_inputs: dict[str, Any] = runtime.masker.mask_value(execution.inputs)  # type: ignore[assignment]
         self.state = RunState(dataclasses.replace(execution, inputs=masked_inputs), bus, runtime.masker)
         self.versions = FlowVersions(flow)
         services = RenderServices(runtime, self.versions, (execution.id, execution.original_id),
-                                  options.namespace_dirs)
-        self.variables = RunVariables(runtime, flow, execution, self.state.outputs, services)
+                                  options.namespace_dirs, parent_files(execution.trigger))
+        self.variables = RunVariables(runtime, flow, execution, self.state.outputs, services,
+                                      self.state.task_states)
         self.workdirs = WorkdirHooks(runtime, self.state, flow.namespace, flow.id, options.keep_workdir)
         self.replay = (ReplayCopier(options.replay, self.state, runtime.home.snapshots)
                        if options.replay is not None else None)
@@ -165,8 +190,12 @@ class ExecutionRun:
         self.debug = DebugSession(self.debugger, runtime, self.state, self.versions, self.variables,
                                   self.workdirs, self.cancel)
         lifecycle = TaskLifecycle(self, self.debug)  # its task contexts reach `walker`, set next
+        self.lifecycle = lifecycle
         self.walker = TreeWalker(self.state, self.versions, lifecycle.run_task,
                                  ElasticPool(f"exec-{execution.id[:6]}"))
+        # Subflow / ForEachItem children: one more executor, its own bus, the same history.
+        self.children = ChildExecutions(runtime, self.state, self.versions, options,
+                                        lambda: Executor(runtime))
 
     # --- what the handle reads -----------------------------------------------------
     @property
@@ -185,9 +214,10 @@ class ExecutionRun:
         self.state.request_cancel()
         self.debugger.wake()
         self.state.stop_running_tasks()
+        self.children.cancel_all()
 
-    def resume(self) -> None:
-        self.state.resume()
+    def resume(self, inputs: Mapping[str, Any] | None = None) -> None:
+        self.state.resume(inputs)
 
     @property
     def cancelled(self) -> bool:
@@ -197,21 +227,25 @@ class ExecutionRun:
     def execute(self) -> None:
         """Run the whole flow; never raises (a bug becomes a FAILED execution with a log line)."""
         state = self.state
+        self.runtime.live_executions.add(self)   # a Resume task of another run may reach it
         try:
             state.set_execution_state(State.CREATED)
+            self.variables.set_start_date(state.execution.start_date)
             state.set_execution_state(State.RUNNING)
             flow = self.versions.current
-            for warning in flow.warnings:
+            for warning in (*flow.warnings, *self.start_warnings):
                 state.log(None, None, "WARN", warning)
             end = self.walker.run_block(flow.tasks, flow.errors, flow.finally_, Scope())
             outputs: dict[str, Any] = {}
             flow = self.versions.current   # the newest version's outputs, after a hot reload
+            if state.exit_state is not None:   # an Exit task chose how the execution ends
+                end = state.exit_state
             if state.cancelled:
                 end = State.KILLED
             elif end in (State.SUCCESS, State.WARNING) and flow.outputs:
                 outputs, failed = self.variables.render_flow_outputs(flow, state.log)
-                if failed:
-                    end = State.FAILED
+                if failed:  # Kestra keeps none of them (FlowOutputTest: outputs null)
+                    end, outputs = State.FAILED, {}
             masked = self.runtime.masker.mask_value(outputs)
             state.set_execution_state(end, outputs=masked)
         except Exception as exc:  # a Roost bug must still end the execution consistently
@@ -219,8 +253,10 @@ class ExecutionRun:
             state.log(None, None, "TRACE", traceback.format_exc())
             state.set_execution_state(State.FAILED, error=repr(exc))
         finally:
+            self.runtime.live_executions.remove(self.execution.id)
             self.workdirs.finish()
             state.finished.set()
+            self.children.wait_for_all()   # those started with `wait: false` end before this thread
 
     # --- debugging -----------------------------------------------------------------
     def update_flow(self, flow: Flow) -> FlowUpdate:

@@ -28,6 +28,8 @@ class TemplateServices(Protocol):
 
     def file_exists(self, path: str) -> bool: ...
 
+    def kv(self, key: str, namespace: str | None, error_on_missing: bool) -> Any: ...
+
 
 class EvaluationError(Exception):
     """The expression is not valid Pebble, or fails against this execution."""
@@ -135,6 +137,16 @@ class HistoryServices:
             return bool(self._path(path).is_file())
         except Exception:
             return False
+
+    def kv(self, key: str, namespace: str | None, error_on_missing: bool) -> Any:
+        """The KV store as it is now (not as it was when the execution ran), as Kestra's kv() reads it."""
+        from engine.store.kv_store import KvError, lookup_value
+
+        try:
+            return lookup_value(self._runtime.kv_store, key, namespace, self._execution.namespace,
+                                error_on_missing)
+        except KvError as exc:
+            raise self._error(exc.message) from None
 
 
 def evaluate_finished(runtime: Runtime, execution: Execution, task_runs: Iterable[TaskRun], flow: Flow | None,

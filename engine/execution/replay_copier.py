@@ -37,8 +37,10 @@ class ReplayCopier:
     def _reuse(self, original: TaskRun, parent_id: str | None) -> TaskRun:
         """A task that ran before the replayed one is copied, not run (children too)."""
         plan, state = self.plan, self._state
+        # Its running time, not the time it once sat at a breakpoint: the copy did not pause.
         copy = state.put_task_run(dataclasses.replace(
-            original, id=new_id(), execution_id=state.execution.id, parent_task_run_id=parent_id))
+            original.without_pauses(), id=new_id(), execution_id=state.execution.id,
+            parent_task_run_id=parent_id))
         state.record_outputs(original.task_id, tuple(original.value_path), dict(original.outputs))
         state.log(copy.id, copy.task_id, "INFO",
                   f"reused from execution {plan.original_id} ({original.state.value}); not run again")

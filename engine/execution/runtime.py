@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.config import RoostConfig, RoostHome
 from engine.core.states import State
+from engine.execution.live_executions import LiveExecutions
 from engine.execution.replay_plan import ReplayPlan
 from engine.store.secrets import Masker, SecretStore
 from engine.store.storage import InternalStorage
 
 if TYPE_CHECKING:
     from engine.store.history import History
+    from engine.store.kv_store import KvStore
+    from engine.tasks.trigger_switch import TriggerSwitch
     from engine.template import TemplateEngine
 
 
@@ -35,6 +38,9 @@ class TaskStandIn:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     value: str | None = None
     variables: Mapping[str, Any] = field(default_factory=dict)
+    # A mock (roost.toml, --mock, the workbench) stands in for every run of the task, in
+    # loops too; a test's fixture only for its `value`.
+    every_value: bool = False
 
 
 @dataclass
@@ -49,6 +55,10 @@ class RunOptions:
     replay: ReplayPlan | None = None     # set by `roost replay`: what to reuse and restore
     # Tasks that do not run (a test's fixtures), by task id: see TaskStandIn.
     task_fixtures: Mapping[str, tuple[TaskStandIn, ...]] = field(default_factory=dict)
+    # Subflows: folders searched for called flows besides the caller's and roost.toml's (the
+    # workbench's PATH), and the flows up the chain of callers (`ns.id`), refused if called again.
+    flow_dirs: tuple[Path, ...] = ()
+    call_chain: tuple[str, ...] = ()
 
 
 @dataclass
@@ -63,6 +73,12 @@ class Runtime:
     secrets: SecretStore
     environ: Mapping[str, str]
     _templates: TemplateEngine | None = None
+    # The executions running in this process (what a Resume task reaches), not given by callers.
+    live_executions: LiveExecutions = field(default_factory=LiveExecutions)
+    _kv_store: KvStore | None = None
+    # The running trigger scheduler, set while `roost triggers` or the workbench runs them: a
+    # Toggle task switches its triggers live (None: the state is stored for the next start).
+    trigger_switch: TriggerSwitch | None = None
 
     @classmethod
     def create(cls, home: RoostHome, config: RoostConfig, *, history: bool = True,
@@ -75,10 +91,13 @@ class Runtime:
             from engine.store.history import History
 
             history_store = History(home.history_db, masker)
+        from engine.store.kv_store import KvStore  # opens history.db only when a flow uses KV
+
         return cls(
             home=home, config=config, storage=InternalStorage(home.storage),
             history=history_store, masker=masker,
             secrets=SecretStore(masker, env, config.secrets_file), environ=env,
+            _kv_store=KvStore(home.history_db),
         )
 
     @property
@@ -90,6 +109,17 @@ class Runtime:
             self._templates = TemplateEngine()
         return self._templates
 
+    @property
+    def kv_store(self) -> KvStore:
+        """Kestra's namespace KV store, in history.db (even with history off: KV is state, not history)."""
+        if self._kv_store is None:
+            from engine.store.kv_store import KvStore
+
+            self._kv_store = KvStore(self.home.history_db)
+        return self._kv_store
+
     def close(self) -> None:
         if self.history is not None:
             self.history.close()
+        if self._kv_store is not None:
+            self._kv_store.close()

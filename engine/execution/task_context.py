@@ -21,19 +21,29 @@ from engine.core.events import Event, MetricRecorded, OutputFileCaptured
 from engine.core.flow_info import FlowInfo
 from engine.core.records import TaskRun, utcnow
 from engine.core.states import State
+from engine.core.template_text import NEEDS_RENDERING, literal_copy
 from engine.core.truth import is_truthy
+from engine.core.yaml_source import YamlMap
+from engine.execution.child_executions import ChildExecutions
 from engine.execution.flow_versions import FlowVersions
 from engine.execution.replay_copier import ReplayCopier
+from engine.execution.run_control import RunControl
 from engine.execution.run_state import RunState
 from engine.execution.runtime import RunOptions, Runtime
 from engine.execution.scope import Scope, child_scope
 from engine.execution.tree_walker import TreeWalker
+from engine.execution.trigger_toggles import StoredTriggerSwitch
 from engine.execution.variables import RunVariables
 from engine.execution.workdir_hooks import WorkdirHooks
+from engine.store.history_queries import HistoryQueries
+from engine.store.kv_store import KvStore
 from engine.store.namespace_files import namespace_dir
 from engine.store.storage import InternalStorage, StorageError
 from engine.tasks.base import Task
 from engine.tasks.context import ChildGroup
+from engine.tasks.history_access import ExecutionControl, ExecutionHistory
+from engine.tasks.subflow_port import ChildFlows
+from engine.tasks.trigger_switch import TriggerSwitch
 
 
 class RunServices(Protocol):
@@ -47,6 +57,7 @@ class RunServices(Protocol):
     walker: TreeWalker
     workdirs: WorkdirHooks
     replay: ReplayCopier | None
+    children: ChildExecutions
 
 
 class RunTaskContext:
@@ -60,6 +71,8 @@ class RunTaskContext:
         self.stop = threading.Event()
         self.timed_out = False
         self.extra_variables: dict[str, Any] = {}
+        self.rendered: dict[str, Any] = {}
+        """Each templated property as it rendered (last render wins): kept on the task run."""
 
     # --- what the task runs in -------------------------------------------------
     @property
@@ -111,19 +124,65 @@ class RunTaskContext:
         return namespace_dir(namespace, self.flow.path, explicit=self._run.options.namespace_dirs,
                              configured=self._run.runtime.config.namespace_dirs)
 
+    @property
+    def kv_store(self) -> KvStore:
+        return self._run.runtime.kv_store
+
+    @property
+    def trigger_switch(self) -> TriggerSwitch:
+        runtime = self._run.runtime
+        return runtime.trigger_switch or StoredTriggerSwitch(runtime.history, self._run.versions.current)
+
+    @property
+    def history(self) -> ExecutionHistory | None:
+        history = self._run.runtime.history
+        return HistoryQueries(history, self._run.runtime.storage) if history is not None else None
+
+    @property
+    def control(self) -> ExecutionControl:
+        return RunControl(self._run, self.task.id)
+
+    @property
+    def child_flows(self) -> ChildFlows:
+        return self._run.children
+
     # --- rendering ---------------------------------------------------------------
     def variables(self) -> dict[str, Any]:
         return self._run.variables.for_task(self.task, self.task_run, self.scope, self.extra_variables)
 
     def render(self, value: Any, prop: str) -> Any:
         """Render a property value (strings inside maps and lists too); errors name the property."""
-        if isinstance(value, str) and "{{" not in value and "{%" not in value:
+        if isinstance(value, str):
+            if "{{" not in value and "{%" not in value:
+                return value
+            result = NEEDS_RENDERING
+        elif isinstance(value, int | float | bool) or value is None:
             return value
-        if isinstance(value, int | float | bool) or value is None:
-            return value
+        else:
+            result = literal_copy(value)  # a list or map with no template: no variables, no Jinja
+        if result is NEEDS_RENDERING:
+            variables = self._run.variables
+            result = variables.render(value, variables.for_task(self.task, self.task_run, self.scope,
+                                                                self.extra_variables), self.task.id, prop)
+        self.rendered[prop] = result
+        return result
+
+    def render_typed(self, value: Any, prop: str) -> Any:
+        """Kestra's renderTyped: a string that is one `{{ expression }}` keeps the expression's type."""
+        text = value.strip() if isinstance(value, str) else ""
+        inner = text[2:-2]
+        if not (text.startswith("{{") and text.endswith("}}") and "{{" not in inner and "}}" not in inner
+                and "{%" not in inner):
+            return self.render(value, prop)
+        from engine.template import TemplateError
+
         variables = self._run.variables
-        return variables.render(value, variables.for_task(self.task, self.task_run, self.scope,
-                                                          self.extra_variables), self.task.id, prop)
+        try:
+            return self._run.runtime.templates.evaluate(
+                inner, variables.for_task(self.task, self.task_run, self.scope, self.extra_variables),
+                variables.services)
+        except TemplateError as exc:
+            raise TaskFailure(f"task '{self.task.id}' property '{prop}': {exc.message}") from None
 
     def render_str(self, value: Any, prop: str) -> str:
         rendered = self.render(value, prop)
@@ -154,6 +213,8 @@ class RunTaskContext:
         rendered = self.render(value, prop)
         if rendered is None or rendered == "":
             return None
+        if isinstance(rendered, timedelta):  # a DURATION input or variable, kept typed
+            return rendered
         try:
             return parse_duration(rendered if isinstance(rendered, int | float) else str(rendered))
         except DurationError as exc:
@@ -196,6 +257,9 @@ class RunTaskContext:
     # --- logging and metrics ---------------------------------------------------
     def log(self, level: str, message: str) -> None:
         self._run.state.log(self.task_run_id, self.task.id, level, message)
+
+    def log_lines(self, level: str, messages: list[str]) -> None:
+        self._run.state.log_lines(self.task_run_id, self.task.id, level, messages)
 
     def info(self, message: str) -> None:
         self.log("INFO", message)
@@ -261,19 +325,47 @@ class RunTaskContext:
         except StorageError as exc:
             raise TaskFailure(str(exc)) from None
 
+    def build_task(self, spec: YamlMap, where: str) -> Task:
+        """A task built at run time from a map (TemplatedTask's spec), checked as a flow's tasks are."""
+        from engine.execution.task_specs import build_task
+
+        flow = self._run.versions.current
+        return build_task(spec, where, [*flow.plugin_defaults, *self._run.runtime.config.plugin_defaults])
+
     # --- children (flowable tasks) -----------------------------------------------
     def run_block(self, tasks: Sequence[Task], errors: Sequence[Task] = (),
                   finally_: Sequence[Task] = (), *, value: str | None = None,
-                  working_dir: Path | None = None) -> State:
+                  working_dir: Path | None = None, iteration: int | None = None) -> State:
         """Run children in sequence; `errors` after a failure, `finally` always; their combined state."""
-        scope = child_scope(self.scope, self.task, self.task_run, value=value, working_dir=working_dir)
+        scope = child_scope(self.scope, self.task, self.task_run, value=value, working_dir=working_dir,
+                            iteration=iteration)
         return self._run.walker.run_block(tasks, errors, finally_, scope)
+
+    def share_outputs(self, outputs: dict[str, Any]) -> None:
+        """Outputs this task's children see before it ends (WaitFor's `iterationCount`)."""
+        state = self._run.state
+        state.record_outputs(self.task.id, self.scope.value_path, outputs)
+        state.update_task_run(self.task_run_id, outputs=state.masker.mask_value(outputs))
+
+    def find_template(self, namespace: str, template_id: str) -> tuple[list[Task], list[Task]] | None:
+        """A deprecated Kestra template's (tasks, errors) from a file beside the flow; None: none there."""
+        # Imported here: only flows with a Template task need it.
+        from engine.flow.kestra_templates import find_template
+
+        return find_template(self.flow.path, namespace, template_id)
 
     def run_concurrently(self, groups: Sequence[ChildGroup[Task]], limit: int) -> State:
         """Run groups side by side (at most `limit` at once, 0 = all); each group in sequence."""
         return self._run.walker.run_groups(self.scope, self.task, self.task_run, groups, limit)
 
-    def wait_for_resume(self, timeout: timedelta | None) -> bool:
+    def wait_for_resume(self, timeout: timedelta | None, *, resume_on_timeout: bool = True) -> bool:
         """Pause the execution until resumed; True when resumed, False when the delay ran out."""
-        return self._run.state.pause_for_resume(self.task_run_id, self.task.id, timeout)
+        return self._run.state.pause_for_resume(self.task_run_id, self.task.id, timeout,
+                                                resume_on_timeout)
+
+    def resume_inputs(self, declared: list[Any]) -> dict[str, Any]:
+        """The resume's values for `onResume`, typed as flow inputs are (engine.execution.resume_inputs)."""
+        from engine.execution.resume_inputs import typed_resume_inputs
+
+        return typed_resume_inputs(self, declared, self._run.state.resume_inputs)
 

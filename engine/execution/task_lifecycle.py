@@ -58,7 +58,7 @@ class TaskLifecycle:
             id=new_id(), execution_id=state.execution.id, task_id=task.id, task_type=task.type,
             parent_task_run_id=parent_id, value=scope.value, value_path=scope.value_path,
             working_dir=str(scope.working_dir) if scope.working_dir else None,
-            mocked=stand_in is not None,
+            mocked=stand_in is not None, iteration=scope.iteration,
         ).with_state(State.CREATED))
         if stand_in is not None:
             return self._stand_in_for(task, scope, task_run, stand_in)
@@ -67,6 +67,10 @@ class TaskLifecycle:
             if ended is not None or latest is None:
                 return ended or state.set_task_state(task_run.id, State.SKIPPED)
             task = latest
+            stand_in = self._stand_in(task.id, scope.value) if self._fixtures else None
+            if stand_in is not None:  # given while paused (the workbench's mock of the task)
+                state.update_task_run(task_run.id, mocked=True)
+                return self._stand_in_for(task, scope, task_run, stand_in)
         ctx = RunTaskContext(self._run, task, task_run, scope)
         if task.run_if is not None:
             try:
@@ -95,11 +99,17 @@ class TaskLifecycle:
         state.record_outputs(task.id, scope.value_path, outputs)
         masked = state.masker.mask_value(outputs)
         self._debug.last_finished = (task, scope)
-        return state.set_task_state(task_run.id, end, outputs=masked, attempts=attempts)
+        rendered = state.masker.mask_value(ctx.rendered) if ctx.rendered else {}
+        return state.set_task_state(task_run.id, end, outputs=masked, attempts=attempts, rendered=rendered)
+
+    def add_stand_in(self, stand_in: TaskStandIn) -> None:
+        """A stand-in given while the run goes (the workbench's answer at a pause before it)."""
+        self._fixtures = {**self._fixtures, stand_in.task_id: (stand_in,)}
 
     def _stand_in(self, task_id: str, value: str | None) -> TaskStandIn | None:
         """Kestra's getFixtureForTaskRun: same task id and same value (None outside loops)."""
-        return next((s for s in self._fixtures.get(task_id, ()) if s.value == value), None)
+        return next((s for s in self._fixtures.get(task_id, ()) if s.value == value or s.every_value),
+                    None)
 
     def _stand_in_for(self, task: Task, scope: Scope, task_run: TaskRun, stand_in: TaskStandIn) -> TaskRun:
         """The task never runs: its outputs are rendered now and its state is the stand-in's.
@@ -116,7 +126,8 @@ class TaskLifecycle:
         except TaskFailure as failure:
             ctx.error(failure.message)
             end, outputs = State.FAILED, {}
-        ctx.log("DEBUG", f"task '{task.id}' did not run: a fixture stands in for it ({end.value})")
+        what = "a mock" if stand_in.every_value else "a fixture"
+        ctx.log("DEBUG", f"task '{task.id}' did not run: {what} stands in for it ({end.value})")
         state.record_outputs(task.id, scope.value_path, outputs)
         return state.set_task_state(task_run.id, end, outputs=state.masker.mask_value(outputs))
 
@@ -143,6 +154,8 @@ class TaskLifecycle:
         attempts = 0
         while True:
             attempts += 1
+            if attempts > 1:  # Kestra's taskrun.attemptsCount: the attempts before this one (0 first)
+                self._state.update_task_run(ctx.task_run_id, attempts=attempts - 1)
             state, outputs = self._run_once(task, ctx)
             if state is not State.FAILED or policy is None or self._state.cancelled or ctx.timed_out:
                 break
@@ -159,9 +172,17 @@ class TaskLifecycle:
         return state, outputs, attempts
 
     def _retry_policy(self, task: Task, ctx: RunTaskContext) -> RetryPolicy | None:
-        raw = task.retry if task.retry is not None else (None if task.FLOWABLE else self._versions.current.retry)
+        """Kestra's ExecutorService: only runnable tasks retry, with their own `retry`, else the
+        nearest enclosing flowable's, else the flow's; a flowable is never re-run as a whole."""
+        if task.FLOWABLE:
+            return None
+        raw = next((r for r in (task.retry, ctx.scope.retry, self._versions.current.retry)
+                    if r is not None), None)
         if not raw:
             return None
+        if isinstance(raw, dict) and str(raw.get("behavior", "")).upper() == "CREATE_NEW_EXECUTION":
+            ctx.notice_once("retry-new-execution", "retry behavior CREATE_NEW_EXECUTION: Roost "
+                            "retries the task inside this execution (as RETRY_FAILED_TASK does)")
         try:
             return RetryPolicy.parse(raw)
         except (RetryConfigError, ValueError) as exc:
@@ -197,7 +218,7 @@ class TaskLifecycle:
 
 
 def _start_timeout(task: Task, ctx: RunTaskContext) -> threading.Timer | None:
-    if task.timeout is None:
+    if task.timeout is None or task.OWN_TIMEOUT:
         return None
     duration = ctx.render_duration(task.timeout, "timeout")
     if duration is None:

@@ -37,7 +37,7 @@ class TreeWalker:
     def run_block(self, tasks: Sequence[Task], errors: Sequence[Task], finally_: Sequence[Task],
                   scope: Scope) -> State:
         state = self.run_sequence(tasks, scope)
-        if state is State.FAILED and errors and not self._state.cancelled:
+        if state is State.FAILED and errors and not self._state.cancelled and self._state.exit_state is None:
             self.run_sequence(errors, scope)
         if finally_:
             final_state = self.run_sequence(finally_, scope, even_if_cancelled=True)
@@ -60,7 +60,8 @@ class TreeWalker:
             if task.disabled:
                 continue
             if not run_state.may_start(even_if_cancelled):
-                states.append(State.KILLED)
+                if run_state.exit_state is None:   # after an Exit, what did not start is not KILLED
+                    states.append(State.KILLED)
                 break
             last_id = task.id
             task_run = run_task(task, scope)
@@ -78,7 +79,7 @@ class TreeWalker:
         failed = threading.Event()
 
         def run_group(group: ChildGroup[Task]) -> State:
-            if failed.is_set() or self._state.cancelled:
+            if failed.is_set() or self._state.cancelled or self._state.exit_state is not None:
                 return State.SKIPPED
             child = child_scope(scope, owner, owner_run, value=group.value, working_dir=scope.working_dir)
             state = self.run_sequence(group.tasks, child)
@@ -102,7 +103,12 @@ class TreeWalker:
                 index, group = item
                 states[index] = run_group(group)
 
-        lanes = [self._pool.submit(lane) for _ in range(workers)]
-        for finished in lanes:
-            finished.result()
+        # The calling thread is one of the lanes: it would only wait otherwise (one thread
+        # hand-off less per group of branches).
+        lanes = [self._pool.submit(lane) for _ in range(workers - 1)]
+        try:
+            lane()
+        finally:
+            for finished in lanes:
+                finished.result()
         return combine_states(states)

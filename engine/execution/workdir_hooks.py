@@ -84,6 +84,11 @@ class WorkdirHooks:
 
     def finish(self) -> None:
         """End of the execution: the keep policy, then old executions' snapshots pruned."""
+        if self._tracker is not None:
+            try:
+                self._tracker.close()  # its watches, before the directories they watch go
+            except OSError as exc:
+                self._state.log(None, None, "WARN", f"closing the working directory watch failed: {exc}")
         self._finish_workdirs()
         self._prune_snapshots()
 

@@ -23,25 +23,27 @@ class _Worker:
 
     def __init__(self, pool: ElasticPool, name: str) -> None:
         self._pool = pool
-        self._wake = threading.Condition(threading.Lock())
+        # Held while there is no job; `give` releases it. A bare lock wakes the thread for less
+        # than a Condition (no waiter lock made per wait): once per branch of a Parallel.
+        self._wake = threading.Lock()
+        self._wake.acquire()
         self._job: tuple[Callable[[], Any], Future[Any]] | None = None
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def give(self, job: Callable[[], Any], future: Future[Any]) -> None:
-        with self._wake:
-            self._job = (job, future)
-            self._wake.notify()
+        """Only ever called for an idle worker (taken off the pool's idle list), so at most
+        one job waits here and the lock is held."""
+        self._job = (job, future)
+        self._wake.release()
 
     def _loop(self) -> None:
         while True:
-            with self._wake:
-                if self._job is None and not self._wake.wait_for(lambda: self._job is not None,
-                                                                 IDLE_SECONDS):
-                    if self._pool.retire(self):
-                        return
-                    continue  # handed a job while retiring: run it
-                job, future = self._job  # type: ignore[misc]
-                self._job = None
+            if not self._wake.acquire(timeout=IDLE_SECONDS):
+                if self._pool.retire(self):
+                    return
+                continue  # handed a job while retiring: the lock is free now, run it
+            job, future = self._job  # type: ignore[misc]
+            self._job = None
             if future.set_running_or_notify_cancel():
                 try:
                     future.set_result(job())

@@ -248,6 +248,13 @@ def quoted(value: Any) -> str:
     return "'" + (text if len(text) <= 80 else text[:77] + "...") + "'"
 
 
+def quoted_path(value: Any) -> str:
+    """A path quoted for a message: whole up to 240 characters, else its middle cut, so the
+    file's name at the end is always there."""
+    text = as_text(value)
+    return "'" + (text if len(text) <= 240 else text[:80] + "..." + text[-157:]) + "'"
+
+
 def _to_int(value: Any) -> int:
     if isinstance(value, bool):
         raise InvalidValue(f"{quoted(value)} is not an integer")
@@ -427,12 +434,12 @@ def _to_file(value: Any, input_id: str, options: Mapping[str, Any],
     try:
         path = path.expanduser()
         if not path.exists():
-            raise InvalidValue(f"{quoted(value)} does not exist")
+            raise InvalidValue(f"{quoted_path(value)} does not exist")
         if not path.is_file():
-            raise InvalidValue(f"{quoted(value)} is not a file")
+            raise InvalidValue(f"{quoted_path(value)} is not a file")
     except (OSError, ValueError, RuntimeError) as exc:
-        raise InvalidValue(f"{quoted(value)} cannot be read: {exc}") from None
+        raise InvalidValue(f"{quoted_path(value)} cannot be read: {exc}") from None
     try:
         return store_file(input_id, path)
     except OSError as exc:
-        raise InvalidValue(f"{quoted(value)} could not be stored: {exc}") from None
+        raise InvalidValue(f"{quoted_path(value)} could not be stored: {exc}") from None

@@ -85,10 +85,21 @@ class InputDefinition:
 class InputError(ValueError):
     """One bad input value: .input_id and .message ('input 'n': '12x' is not an integer')."""
 
-    def __init__(self, input_id: str, message: str) -> None:
+    def __init__(self, input_id: str, message: str, problems: tuple[InputError, ...] = ()) -> None:
         super().__init__(message)
         self.input_id = input_id
         self.message = message
+        self.problems = problems or (self,)
+        """Every bad input when several are told at once (the first is `input_id`)."""
+
+    @classmethod
+    def of_all(cls, problems: list[InputError]) -> InputError:
+        """One error for every missing and invalid input, so a user fixes them in one go."""
+        if len(problems) == 1:
+            return problems[0]
+        listed = "; ".join(problem.message for problem in problems)
+        return cls(problems[0].input_id, f"{len(problems)} inputs need a value or a fix: {listed}",
+                   tuple(problems))
 
 
 def parse_input_definitions(raw: list[Any]) -> tuple[list[InputDefinition], list[tuple[int, str]]]:
@@ -128,15 +139,14 @@ def _parse_definition(index: int, item: Any) -> tuple[InputDefinition | None, li
     input_id = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
     if input_id is None or not _ID.fullmatch(input_id):
         shown = raw_id if input_id is None else input_id
-        return None, [f"input id '{shown}' is invalid: it must start with a letter or digit and "
-                      f"contain only letters, digits, '.', '_' and '-'"]
+        bad_id = (f"input id '{shown}' is invalid: it must start with a letter or digit and "
+                  f"contain only letters, digits, '.', '_' and '-'")
+        return None, [bad_id, *_type_problems(f"input '{shown}'", item.get("type"))]  # Kestra reports both
     label = f"input '{input_id}'"
     raw_type = item.get("type")
-    if raw_type is None:
-        return None, [f"{label} has no 'type'; one of {', '.join(INPUT_TYPES)}"]
+    if type_problems := _type_problems(label, raw_type):
+        return None, type_problems
     type_name = str(raw_type)
-    if type_name not in INPUT_TYPES:
-        return None, [f"{label}: {_unknown_type(type_name)}"]
 
     problems: list[str] = []
     allowed = set(_COMMON_KEYS) | set(_TYPE_KEYS.get(type_name, ()))
@@ -167,6 +177,9 @@ def _parse_definition(index: int, item: Any) -> tuple[InputDefinition | None, li
                             "defaults")}
     problems.extend(f"{label}: {p}" for p in _check_options(type_name, options))
     defaults = item.get("defaults")
+    if defaults is not None and type_name == "FILE":  # Kestra's FileInputValidator
+        problems.append(f"{label}: no `defaults` can be set for inputs of type 'FILE'; "
+                        "give the file when the flow runs")
     if defaults is not None and options.get("prefill") is not None:
         problems.append(f"{label}: an input with 'defaults' cannot also have a 'prefill'")
     if (defaults is None and type_name == "SELECT" and bool_option(options.get("autoSelectFirst"), False)
@@ -187,6 +200,15 @@ def _parse_definition(index: int, item: Any) -> tuple[InputDefinition | None, li
 # Names from other languages that spelling alone would map to the wrong type (NUMBER -> ENUM).
 _TYPE_SYNONYMS = {"NUMBER": ["INT", "FLOAT"], "DECIMAL": ["FLOAT"], "DOUBLE": ["FLOAT"], "LONG": ["INT"],
                   "TEXT": ["STRING"], "LIST": ["ARRAY"], "OBJECT": ["JSON"], "MAP": ["JSON"]}
+
+
+def _type_problems(label: str, raw_type: Any) -> list[str]:
+    """What is wrong with an input's `type`, if anything: missing or not one of INPUT_TYPES."""
+    if raw_type is None:
+        return [f"{label} has no 'type'; one of {', '.join(INPUT_TYPES)}"]
+    if str(raw_type) not in INPUT_TYPES:
+        return [f"{label}: {_unknown_type(str(raw_type))}"]
+    return []
 
 
 def _unknown_type(type_name: str) -> str:

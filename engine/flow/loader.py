@@ -10,8 +10,11 @@ from typing import Any
 
 from engine.core.errors import FlowError, InvalidFlowError
 from engine.core.yaml_source import Position, YamlList, YamlMap, load_yaml
+from engine.flow import kestra_checks
 from engine.flow.model import Flow, FlowOutput
+from engine.flow.subflow_graph import self_call_errors
 from engine.flow.task_builder import TaskBuilder
+from engine.tasks.base import Task
 
 FLOW_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
 NAMESPACE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -89,6 +92,7 @@ class _FlowReader:
         tasks = builder.build_list(tasks_raw, raw.position_of("tasks"), "'tasks'")
         errors = builder.build_list(raw.get("errors"), raw.position_of("errors"), "'errors'")
         finally_ = builder.build_list(raw.get("finally"), raw.position_of("finally"), "'finally'")
+        listener_tasks = kestra_checks.walk(kestra_checks.read_listeners(raw, builder, self.error))
         self.errors.extend(builder.errors)
         flow = Flow(
             id=flow_id, namespace=namespace, tasks=tasks, errors=errors, finally_=finally_,
@@ -104,8 +108,10 @@ class _FlowReader:
             retry=self._optional(dict, "retry"),
             path=self.path, text=self.text, raw=raw, warnings=builder.warnings,
         )
-        self._check_unique_task_ids(flow)
+        self._check_unique_task_ids(flow, listener_tasks)
         self._check_nesting_depth(flow)
+        self._check_kestra_rules(flow, listener_tasks)
+        self.errors.extend(self_call_errors(flow))
         if self.errors:
             raise InvalidFlowError(self.errors)
         return flow
@@ -233,12 +239,25 @@ class _FlowReader:
                 defaults.append(item)
         return defaults
 
-    def _check_unique_task_ids(self, flow: Flow) -> None:
+    def _check_unique_task_ids(self, flow: Flow, listener_tasks: list[Task]) -> None:
         seen: set[str] = set()
-        for task in flow.walk_tasks():
+        for task in (*flow.walk_tasks(), *listener_tasks):  # Kestra counts listeners' tasks too
             if task.id in seen:
                 self.error(task.source.position_of("id"), f"Duplicate task id with name [{task.id}]")
             seen.add(task.id)
+
+    def _check_kestra_rules(self, flow: Flow, listener_tasks: list[Task]) -> None:
+        """Worker groups and system labels, refused as Kestra OSS refuses them."""
+        for position, message in kestra_checks.worker_group_problems(
+                (*flow.walk_tasks(), *listener_tasks), flow.triggers):
+            self.error(position, message)
+        labels = self.raw.get("labels")
+        for key, message in kestra_checks.system_label_problems(flow.labels):
+            self.error(labels.key_position(key) if isinstance(labels, YamlMap) else self.raw.position_of("labels"),
+                       message)
+        if listener_tasks or "listeners" in self.raw:
+            flow.warnings.append(f"{self.path}:{self.raw.key_position('listeners').line}: "
+                                 f"{kestra_checks.LISTENERS_WARNING}")
 
 
     def _check_nesting_depth(self, flow: Flow) -> None:

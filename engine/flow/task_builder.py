@@ -13,7 +13,9 @@ from engine.core.yaml_source import Position, YamlList, YamlMap
 from engine.flow.plugin_defaults import apply_plugin_defaults
 from engine.tasks import registry
 from engine.tasks.base import Task
+from engine.tasks.dag import DagNode
 from engine.tasks.properties import Kind, PropSpec, property_specs
+from engine.tasks.unavailable import UnavailableTask, unknown_type_problem
 
 TASK_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
 MAX_TASK_ID_LENGTH = 256  # Kestra's Task.id @Size
@@ -87,17 +89,21 @@ class TaskBuilder:
             self.error(raw.position, f"{label} has no 'type'")
             return None
         cls = registry.lookup(type_name)
+        unchecked: dict[str, Any] | None = None
         if cls is None:
-            close = registry.suggest(type_name)
-            hint = f"; did you mean {' or '.join(close)}?" if close else ""
-            self.error(raw.position_of("type"), f"{label}: unknown task type '{type_name}'{hint}")
-            return None
+            problem = unknown_type_problem(type_name)
+            if problem is not None:
+                self.error(raw.position_of("type"), f"{label}: {problem}")
+                return None
+            cls, unchecked = UnavailableTask, {}  # a plugin Roost lacks: loads, runs mocked
         if cls.DEPRECATION:
             self.warnings.append(f"{self.path}:{raw.position.line}:{raw.position.column}: "
                                  f"{label}: {cls.DEPRECATION}")
-        values = self._read_properties(cls, raw, label)
+        values = self._read_properties(cls, raw, label, unchecked)
         if values is None:
             return None
+        if unchecked is not None:
+            values["properties"] = unchecked
         try:
             task = cls(**values, source=raw, source_path=self.path)
         except (TypeError, ValueError) as exc:
@@ -115,12 +121,17 @@ class TaskBuilder:
             self.error(position, f"{label}: {message}")
         return task
 
-    def _read_properties(self, cls: type[Task], raw: YamlMap, label: str) -> dict[str, Any] | None:
+    def _read_properties(self, cls: type[Task], raw: YamlMap, label: str,
+                         unchecked: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """The declared properties, converted; `unchecked` (an unavailable task's) takes the
+        others as written instead of refusing them."""
         specs = property_specs(cls)
         values: dict[str, Any] = {}
         ok = True
         for key in raw:
-            if key not in specs:
+            if key not in specs and unchecked is not None:
+                unchecked[key] = raw[key]
+            elif key not in specs:
                 close = difflib.get_close_matches(key, list(specs), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 self.error(raw.key_position(key),
@@ -152,6 +163,8 @@ class TaskBuilder:
                 return _INVALID
             return {str(k): self.build_list(v, value.position_of(k), f"{label}: case '{k}'")
                     for k, v in value.items()}
+        if kind is Kind.DEPENDENT_TASKS:
+            return self._build_dag_nodes(value, position, f"{label}: '{spec.yaml_name}'")
         if spec.dynamic and is_template(value):
             return value
         problem = _kind_problem(kind, value)
@@ -165,6 +178,29 @@ class TaskBuilder:
         if kind is Kind.BOOL and isinstance(value, str):
             return value.lower() == "true"
         return value
+
+    def _build_dag_nodes(self, raw: Any, position: Position, where: str) -> Any:
+        """A Dag's `tasks`: each item a map of `task` (a task) and `dependsOn` (task ids)."""
+        if not isinstance(raw, YamlList):
+            self.error(position, f"{where} must be a list of {{task, dependsOn}} items, not {_describe(raw)}")
+            return _INVALID
+        nodes: list[DagNode] = []
+        for index, item in enumerate(raw):
+            item_position = raw.position_of(index)
+            if not isinstance(item, YamlMap) or "task" not in item:
+                self.error(item_position, f"{where}: item {index + 1} needs a 'task' (and may have 'dependsOn')")
+                continue
+            for key in item:
+                if key not in ("task", "dependsOn"):
+                    self.error(item.key_position(key), f"{where}: unknown key '{key}' (only 'task' and 'dependsOn')")
+            depends = item.get("dependsOn") or []
+            if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
+                self.error(item.position_of("dependsOn"), f"{where}: 'dependsOn' must be a list of task ids")
+                depends = []
+            task = self.build(item["task"], item.position_of("task"))
+            if task is not None:
+                nodes.append(DagNode(task, tuple(depends), item_position))
+        return nodes
 
 
 _INVALID = object()

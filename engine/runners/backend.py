@@ -14,11 +14,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.core.errors import TaskFailure
 from engine.runners.context import RunnerContext
+from engine.runners.line_splitter import LinesHandler
 from engine.runners.process import ProcessResult, ProcessRunner, ProcessSpec, ProcessStartError
+
+if TYPE_CHECKING:
+    from engine.core.config import RoostHome
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class ScriptJob:
     env: dict[str, str]
     marker: str
     default_image: str = "ubuntu"
+    volumes: tuple[str, ...] = ()
+    """Extra container mounts the task needs (a python dependency cache); the process runner has none."""
 
 
 @dataclass(frozen=True)
@@ -38,20 +44,26 @@ class ContainerRequest:
 
     image: str
     options: dict[str, Any] = field(default_factory=dict)
+    by_default: bool = False
+    """The task named no runner: Kestra 1.x's default task runner (Docker) applies, not an explicit ask."""
 
 
 class RunnerBackend(Protocol):
-    """Runs one job to its end, streaming (stream, line) pairs to ``on_line``."""
+    """Runs one job to its end, streaming (stream, line) pairs to ``on_line``.
+
+    ``on_lines``, when given, is the same reader taking the lines of one read as a list: a
+    runner may use it instead of ``on_line`` (a flood of lines then costs one call per read).
+    """
 
     name: str
 
-    def run(self, ctx: RunnerContext, job: ScriptJob,
-            on_line: Callable[[str, str], None]) -> ProcessResult:
+    def run(self, ctx: RunnerContext, job: ScriptJob, on_line: Callable[[str, str], None],
+            on_lines: LinesHandler | None = None) -> ProcessResult:
         ...
 
 
 @functools.lru_cache(maxsize=16)
-def _python_shim(search_path: str, cache_dir: Path) -> str | None:
+def _python_shim(search_path: str, home: RoostHome) -> str | None:
     """A folder with `python` -> python3 when the task's PATH only has python3 (Kestra's images have both).
 
     Cached per PATH: looking the interpreters up costs a stat per PATH entry, per task otherwise.
@@ -59,7 +71,7 @@ def _python_shim(search_path: str, cache_dir: Path) -> str | None:
     if shutil.which("python", path=search_path):
         return None
     python3 = shutil.which("python3", path=search_path) or sys.executable
-    folder = cache_dir / "bin"
+    folder = home.cache / "bin"
     folder.mkdir(parents=True, exist_ok=True)
     link = folder / "python"
     if not link.exists():
@@ -75,18 +87,18 @@ class ProcessBackend:
 
     name = "process"
 
-    def run(self, ctx: RunnerContext, job: ScriptJob,
-            on_line: Callable[[str, str], None]) -> ProcessResult:
+    def run(self, ctx: RunnerContext, job: ScriptJob, on_line: Callable[[str, str], None],
+            on_lines: LinesHandler | None = None) -> ProcessResult:
         env = dict(ctx.environ)
         env.update(job.env)
         env["WORKING_DIR"] = str(job.cwd)
         env["PYTHONUNBUFFERED"] = "1"
-        shim = _python_shim(env.get("PATH", os.defpath), ctx.home.cache)
+        shim = _python_shim(env.get("PATH", os.defpath), ctx.home)  # keyed by the home: no Path built per task
         if shim:
             env["PATH"] = shim + os.pathsep + env.get("PATH", "")
         ctx.set_runner("process")
         try:
             return ProcessRunner().run(ProcessSpec(args=job.args, cwd=job.cwd, env=env, marker=job.marker),
-                                       on_line, ctx.stop)
+                                       on_line, ctx.stop, on_lines)
         except ProcessStartError as exc:
             raise TaskFailure(str(exc)) from None

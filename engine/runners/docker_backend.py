@@ -1,4 +1,4 @@
-"""Container runs for script tasks that ask for Docker (see selection.py for the choice).
+"""Container runs for script tasks: Kestra's default runner, or asked for (selection.py chooses).
 
 A run: create a labelled container of the image with the working directory bind-mounted at
 the same absolute path as its workdir, attach to its output before starting it (nothing is
@@ -35,6 +35,7 @@ from engine.runners.docker_engine import (
 )
 from engine.runners.docker_options import ContainerSettings, container_settings
 from engine.runners.docker_ownership import has_foreign_files, ownership_target, restore_ownership
+from engine.runners.line_splitter import LinesHandler, one_by_one
 from engine.runners.process import ProcessResult
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -66,19 +67,23 @@ class LineSplitter:
 
 
 def pump_lines(frames: Iterable[tuple[bytes | None, bytes | None]],
-               on_line: Callable[[str, str], None]) -> None:
-    """Deliver demultiplexed (stdout, stderr) chunks to on_line as lines, each stream apart."""
+               on_line: Callable[[str, str], None], on_lines: LinesHandler | None = None) -> None:
+    """Deliver demultiplexed (stdout, stderr) chunks to on_line as lines, each stream apart
+    (to ``on_lines`` one list per chunk, when given)."""
+    deliver = on_lines or one_by_one(on_line)
     splitters = {"stdout": LineSplitter(), "stderr": LineSplitter()}
     try:
         for stdout, stderr in frames:
             for stream, chunk in (("stdout", stdout), ("stderr", stderr)):
                 if chunk:
-                    for line in splitters[stream].feed(chunk):
-                        on_line(stream, line)
+                    lines = splitters[stream].feed(chunk)
+                    if lines:
+                        deliver(stream, lines)
     finally:
         for stream, splitter in splitters.items():
-            for line in splitter.flush():
-                on_line(stream, line)
+            rest = splitter.flush()
+            if rest:
+                deliver(stream, rest)
 
 
 def container_environment(job: ScriptJob, settings: ContainerSettings) -> dict[str, str]:
@@ -105,14 +110,17 @@ class DockerBackend:
         self.settings = settings
         self.engines = engines
 
-    def run(self, ctx: RunnerContext, job: ScriptJob, on_line: Callable[[str, str], None]) -> ProcessResult:
+    def run(self, ctx: RunnerContext, job: ScriptJob, on_line: Callable[[str, str], None],
+            on_lines: LinesHandler | None = None) -> ProcessResult:
         ctx.set_runner(f"docker {self.settings.image}")
+        # Containers are the default now (Kestra 1.x): a headless run's log says so, per task run.
+        ctx.info(f"running in container {self.settings.image}")
         labels = {**self.engine.owner_labels(), LABEL_EXECUTION: ctx.execution_id,
                   LABEL_TASK_RUN: ctx.task_run_id, LABEL_TASK: ctx.task_id}
         try:
             container_id = self._create(ctx, job, labels)
             try:
-                result = self._attach_start_wait(ctx, container_id, on_line)
+                result = self._attach_start_wait(ctx, container_id, on_line, on_lines)
             finally:
                 self._remove(container_id)
                 self._give_files_back(ctx, job.cwd, labels)
@@ -129,7 +137,7 @@ class DockerBackend:
         api = self.engine.api
         workdir = os.path.abspath(job.cwd)
         settings = self.settings
-        host_config = api.create_host_config(binds=[f"{workdir}:{workdir}:rw", *settings.volumes],
+        host_config = api.create_host_config(binds=[f"{workdir}:{workdir}:rw", *settings.volumes, *job.volumes],
                                              **settings.host_config_kwargs())
         try:
             created = api.create_container(
@@ -146,14 +154,15 @@ class DockerBackend:
         return str(created["Id"])
 
     def _attach_start_wait(self, ctx: RunnerContext, container_id: str,
-                           on_line: Callable[[str, str], None]) -> ProcessResult:
+                           on_line: Callable[[str, str], None],
+                           on_lines: LinesHandler | None = None) -> ProcessResult:
         api = self.engine.api
         frames = api.attach(container_id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
         failures: list[BaseException] = []
 
         def read() -> None:
             try:
-                pump_lines(frames, on_line)
+                pump_lines(frames, on_line, on_lines)
             except BaseException as exc:  # handed to the task's thread below
                 failures.append(exc)
 
@@ -225,6 +234,17 @@ def _explain(exc: BaseException) -> str:
     return str(exc).strip()
 
 
+def _fallback_notice(request: ContainerRequest, reason: str) -> str:
+    """Why the task runs as a local process instead; an implicit ask says how to choose that for good."""
+    if request.by_default:
+        return (f"script tasks without a taskRunner run in a container by default (Kestra's Docker task "
+                f"runner, image {request.image}) but {reason}; running with the process runner on this "
+                "machine instead (ROOST_RUNNER=process or roost.toml [runner] default = \"process\" "
+                "skips this check)")
+    return (f"task asks for a container ({request.image}) but {reason}; "
+            "running it with the process runner on this machine instead")
+
+
 def docker_backend_for(ctx: RunnerContext, request: ContainerRequest, *, required: bool,
                        engines: DockerEngines = ENGINES) -> RunnerBackend:
     """The Docker runner when usable; otherwise the process runner with one notice (auto) or an error."""
@@ -235,9 +255,7 @@ def docker_backend_for(ctx: RunnerContext, request: ContainerRequest, *, require
     except EngineUnreachable as exc:
         if required:
             raise TaskFailure(f"runner docker: cannot run image {request.image}: {exc}") from None
-        ctx.notice_once("docker-fallback",
-                        f"task asks for a container ({request.image}) but {exc}; "
-                        "running it with the process runner on this machine instead")
+        ctx.notice_once("docker-fallback", _fallback_notice(request, str(exc)))
         return ProcessBackend()
     try:
         engine.ensure_image(settings.image, settings.pull_policy, auth=settings.auth, stop=ctx.stop,
@@ -247,9 +265,7 @@ def docker_backend_for(ctx: RunnerContext, request: ContainerRequest, *, require
             raise TaskFailure(f"stopped while pulling image {settings.image}") from None
         if required:
             raise TaskFailure(str(exc)) from None
-        ctx.notice_once(f"docker-image:{settings.image}",
-                        f"task asks for a container but {exc}; "
-                        "running it with the process runner on this machine instead")
+        ctx.notice_once(f"docker-image:{settings.image}", _fallback_notice(request, str(exc)))
         return ProcessBackend()
     except (requests.exceptions.ConnectionError, docker_errors.DockerException) as exc:
         engines.forget(url, str(exc))
@@ -258,4 +274,3 @@ def docker_backend_for(ctx: RunnerContext, request: ContainerRequest, *, require
         ctx.notice_once(f"docker-option:{option}",
                         f"Docker option '{option}' is not supported by Roost and has no effect")
     return DockerBackend(engine, settings, engines)
-

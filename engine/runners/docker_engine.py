@@ -26,6 +26,11 @@ PING_TIMEOUT = 2.0
 API_TIMEOUT = 120
 FAILURE_TTL = 30.0
 PULL_FAILURE_TTL = 120.0
+PULL_ANSWER_TIMEOUT = 5.0
+"""Seconds a pull may wait for the engine's first answer (it comes once a registry answered):
+without a reachable registry the engine may try for minutes, and a task must not wait on it."""
+PULL_STALL_TIMEOUT = 60.0
+"""Seconds a started pull may go without any progress before it is given up."""
 
 LABEL_MANAGED = "io.roost.managed"
 LABEL_HOSTNAME = "io.roost.hostname"
@@ -166,21 +171,24 @@ class DockerEngine:
 
     def pull(self, image: str, *, auth: dict[str, str] | None = None, stop: threading.Event | None = None,
              log: Callable[[str], None] = lambda _message: None) -> str | None:
-        """Pull `image`; None on success, else the engine's reason. A recent failure is reused."""
+        """Pull `image`; None on success, else the reason. A recent failure is reused, not retried.
+
+        Bounded: docker-py waits for the engine's answer without a timeout, so the pull runs on
+        a thread and is given up when no answer comes within PULL_ANSWER_TIMEOUT (no registry
+        reachable) or progress stops for PULL_STALL_TIMEOUT; the thread is left to the engine.
+        """
         with self._lock:
             failed = self._failed_pulls.get(image)
         if failed is not None and time.monotonic() - failed[0] < PULL_FAILURE_TTL:
             return failed[1]
         log(f"pulling image {image}")
-        outcome: list[str | None] = []
-        worker = threading.Thread(target=lambda: outcome.append(self._pull_now(image, auth)),
+        progress = _PullProgress()
+        worker = threading.Thread(target=lambda: progress.finish(self._pull_now(image, auth, progress)),
                                   name=f"docker-pull {image}", daemon=True)
         worker.start()
-        while worker.is_alive():
-            worker.join(0.1)
-            if stop is not None and stop.is_set() and worker.is_alive():
-                return "stopped while pulling"
-        error = outcome[0] if outcome else "the pull ended without an answer"
+        error = self._wait_for_pull(worker, progress, stop)
+        if error == _STOPPED:
+            return error
         with self._lock:
             if error is None:
                 self._present.add(image)
@@ -191,11 +199,33 @@ class DockerEngine:
             log(f"pulled image {image}")
         return error
 
-    def _pull_now(self, image: str, auth: dict[str, str] | None) -> str | None:
+    def _wait_for_pull(self, worker: threading.Thread, progress: _PullProgress,
+                       stop: threading.Event | None) -> str | None:
+        started = time.monotonic()
+        answer_timeout, stall_timeout = PULL_ANSWER_TIMEOUT, PULL_STALL_TIMEOUT  # read now: tests lower them
+        while worker.is_alive():
+            worker.join(0.05)
+            if not worker.is_alive():
+                break
+            if stop is not None and stop.is_set():
+                return _STOPPED
+            heard = progress.last_heard
+            now = time.monotonic()
+            if heard is None and now - started > answer_timeout:
+                return (f"no answer from an image registry within {answer_timeout:g} s "
+                        "(none reachable from the Docker engine?)")
+            if heard is not None and now - heard > stall_timeout:
+                return f"the pull made no progress for {stall_timeout:g} s"
+        return progress.error if progress.done else "the pull ended without an answer"
+
+    def _pull_now(self, image: str, auth: dict[str, str] | None, progress: _PullProgress) -> str | None:
         repository, tag = parse_repository_tag(image)
         try:
-            for message in self.api.pull(repository, tag=tag or "latest", stream=True, decode=True,
-                                         auth_config=auth):
+            stream = self.api.pull(repository, tag=tag or "latest", stream=True, decode=True,
+                                   auth_config=auth)
+            progress.heard()
+            for message in stream:
+                progress.heard()
                 if isinstance(message, dict) and message.get("error"):
                     return str(message["error"]).strip()
         except docker_errors.APIError as exc:
@@ -205,6 +235,25 @@ class DockerEngine:
         except OSError as exc:
             return str(exc).strip()
         return None
+
+
+_STOPPED = "stopped while pulling"
+
+
+class _PullProgress:
+    """What the pull thread tells the waiting task: when the engine last said something, and the end."""
+
+    def __init__(self) -> None:
+        self.last_heard: float | None = None
+        self.done = False
+        self.error: str | None = None
+
+    def heard(self) -> None:
+        self.last_heard = time.monotonic()
+
+    def finish(self, error: str | None) -> None:
+        self.error = error
+        self.done = True
 
 
 class DockerEngines:

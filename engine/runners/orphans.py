@@ -36,19 +36,33 @@ _FULL_SCAN_AFTER_SECONDS = 1.0
 _PROBE_LIMIT = 64
 
 
-def _last_pid() -> int | None:
+_last_pid_source: tuple[int, int] | None = None  # (fd, field), opened once: pread re-reads it
+_last_pid_lock = threading.Lock()
+
+
+def _open_last_pid_source() -> tuple[int, int] | None:
     for path, field in (("/proc/sys/kernel/ns_last_pid", 0), ("/proc/loadavg", -1)):
         try:
-            fd = os.open(path, os.O_RDONLY)
+            return os.open(path, os.O_RDONLY | os.O_CLOEXEC), field
         except OSError:
             continue
-        try:
-            return int(os.read(fd, 256).split()[field])
-        except (OSError, ValueError, IndexError):
-            continue
-        finally:
-            os.close(fd)
     return None
+
+
+def _last_pid() -> int | None:
+    """The last pid the kernel handed out; the file stays open (a pread at 0 reads it afresh)."""
+    global _last_pid_source
+    with _last_pid_lock:
+        if _last_pid_source is None:
+            _last_pid_source = _open_last_pid_source()
+        source = _last_pid_source
+    if source is None:
+        return None
+    fd, field = source
+    try:
+        return int(os.pread(fd, 256, 0).split()[field])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 _pid_max: int | None = None

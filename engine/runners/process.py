@@ -16,13 +16,13 @@ from __future__ import annotations
 import os
 import select
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.runners.line_splitter import MAX_CHUNK, LinesHandler, LineSplitter, one_by_one
 from engine.runners.orphans import (
     MARKER_VARIABLE,
     OWNER_VARIABLE,
@@ -31,11 +31,11 @@ from engine.runners.orphans import (
     kill_marked_processes,
     shared_guard,
 )
+from engine.runners.spawn import Child, spawn
 
 __all__ = ["MARKER_VARIABLE", "MAX_CHUNK", "OWNER_VARIABLE", "OrphanGuard", "ProcessResult", "ProcessRunner",
            "ProcessSpec", "ProcessStartError", "kill_marked_processes"]
 
-MAX_CHUNK = 1 << 20  # a longer line is delivered in pieces of at most this many bytes
 TERM_GRACE_SECONDS = 2.0
 DRAIN_SECONDS = 1.0  # how long pipes held open by killed orphans may take to close
 _READ_SIZE = 1 << 16
@@ -71,8 +71,10 @@ class ProcessRunner:
         self._guard = guard if guard is not None else shared_guard()
 
     def run(self, spec: ProcessSpec, on_line: Callable[[str, str], None],
-            stop: threading.Event) -> ProcessResult:
-        """Run `spec`, calling `on_line(stream, text)` for each line; kill it when `stop` is set."""
+            stop: threading.Event, on_lines: LinesHandler | None = None) -> ProcessResult:
+        """Run `spec`, calling `on_line(stream, text)` for each line; kill it when `stop` is set.
+
+        With `on_lines`, the lines of each read go to it as one list instead (same order)."""
         if not spec.args:
             raise ProcessStartError("cannot start a command: no program given")
         self._guard.ensure_running()
@@ -80,12 +82,24 @@ class ProcessRunner:
         env[MARKER_VARIABLE] = spec.marker
         env[OWNER_VARIABLE] = self._guard.owner
         try:
-            proc = subprocess.Popen(
-                spec.args, cwd=spec.cwd, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            proc = spawn(spec.args, spec.cwd, env, _dev_null())
         except (OSError, ValueError) as exc:
             raise ProcessStartError(_start_message(spec, exc)) from None
-        return _Supervision(proc, spec.marker, self._guard.owner, on_line, stop).run()
+        return _Supervision(proc, spec.marker, self._guard.owner, on_lines or one_by_one(on_line),
+                            stop).run()
+
+
+_DEV_NULL: list[int] = []
+_DEV_NULL_LOCK = threading.Lock()
+
+
+def _dev_null() -> int:
+    """One /dev/null descriptor for every task's stdin (subprocess.DEVNULL opens one per call)."""
+    if not _DEV_NULL:
+        with _DEV_NULL_LOCK:
+            if not _DEV_NULL:
+                _DEV_NULL.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
+    return _DEV_NULL[0]
 
 
 def _start_message(spec: ProcessSpec, exc: Exception) -> str:
@@ -98,59 +112,6 @@ def _start_message(spec: ProcessSpec, exc: Exception) -> str:
     return f"cannot start '{program}': {exc}"
 
 
-class _LineSplitter:
-    """Cuts one stream's bytes into lines, and a line longer than MAX_CHUNK into pieces."""
-
-    def __init__(self, stream: str, on_line: Callable[[str, str], None]) -> None:
-        self.stream = stream
-        self.on_line = on_line
-        self.pending = bytearray()
-
-    def feed(self, data: bytes) -> None:
-        start = 0
-        while (end := data.find(b"\n", start)) >= 0:
-            if self.pending:
-                self.pending += data[start:end]
-                self._flush_long()
-                self._emit(bytes(self.pending))
-                self.pending.clear()
-            else:
-                self._emit(data[start:end])
-            start = end + 1
-        if start < len(data):
-            self.pending += data[start:]
-            self._flush_long()
-
-    def finish(self) -> None:
-        """Deliver a last line that has no newline."""
-        if self.pending:
-            self._emit(bytes(self.pending))
-            self.pending.clear()
-
-    def _flush_long(self) -> None:
-        # Only the start of a huge line is ever held: memory stays ~MAX_CHUNK per stream.
-        while len(self.pending) > MAX_CHUNK:
-            cut = _utf8_boundary(self.pending, MAX_CHUNK)
-            self._emit(bytes(self.pending[:cut]), whole=False)
-            del self.pending[:cut]
-
-    def _emit(self, raw: bytes, whole: bool = True) -> None:
-        if whole and raw.endswith(b"\r"):
-            raw = raw[:-1]
-        text = raw.decode("utf-8", "replace")
-        if "\x00" in text:
-            text = text.replace("\x00", "\ufffd")
-        self.on_line(self.stream, text)
-
-
-def _utf8_boundary(buffer: bytearray, limit: int) -> int:
-    """A cut at or just before `limit` that does not split a UTF-8 character."""
-    cut = limit
-    while cut > limit - 3 and (buffer[cut] & 0xC0) == 0x80:
-        cut -= 1
-    return cut if (buffer[cut] & 0xC0) != 0x80 else limit
-
-
 class _Supervision:
     """One running command: reads both pipes and watches its exit and `stop`, in one thread.
 
@@ -158,16 +119,15 @@ class _Supervision:
     orphans keep the pipes open still ends the task, and the happy path never sleeps.
     """
 
-    def __init__(self, proc: subprocess.Popen[bytes], marker: str, owner: str,
-                 on_line: Callable[[str, str], None], stop: threading.Event) -> None:
-        assert proc.stdout is not None and proc.stderr is not None
+    def __init__(self, proc: Child, marker: str, owner: str,
+                 on_lines: LinesHandler, stop: threading.Event) -> None:
         self.proc = proc
         self.marker = marker
         self.owner = owner
         self.stop = stop
         self.started = time.monotonic()
-        self.splitters = {proc.stdout.fileno(): _LineSplitter("stdout", on_line),
-                          proc.stderr.fileno(): _LineSplitter("stderr", on_line)}
+        self.splitters = {proc.stdout_fd: LineSplitter("stdout", on_lines),
+                          proc.stderr_fd: LineSplitter("stderr", on_lines)}
         self.poller = select.poll()
         for fd in self.splitters:
             self.poller.register(fd, select.POLLIN)
@@ -241,9 +201,7 @@ class _Supervision:
     def _close(self) -> None:
         if self.pidfd is not None:
             os.close(self.pidfd)
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
+        self.proc.close_pipes()
 
 
 def _open_pidfd(pid: int) -> int | None:

@@ -1,10 +1,14 @@
-"""Which runner runs a script task: the process runner, or a container when the flow asks.
+"""Which runner runs a script task: the process runner, or a container.
 
-A flow asks for a container with `taskRunner: {type: ...docker.Docker}`, the
-deprecated `docker: {image}` block, or `runner: DOCKER`. `--runner` and
-roost.toml decide what happens then: `process` ignores the ask, `docker`
-requires an engine, `auto` uses one when reachable and otherwise falls back to
-the process runner with one notice per execution saying why.
+As in Kestra 1.x, a script task that names no runner gets the default task runner, Docker,
+with its `containerImage` (or its family's default image). A flow asks explicitly with
+`taskRunner: {type: ...docker.Docker}`, the deprecated `docker: {image}` block, or
+`runner: DOCKER`, and asks for a local process with `taskRunner: {type: ...runner.Process}`
+or `runner: PROCESS`. The run's choice decides what happens then (`--runner`, else roost.toml
+`[runner] default`, else the ROOST_RUNNER environment variable, else auto): `process` ignores
+container asks, `docker` requires an engine and the image, `auto` uses them when the engine
+answers and the image is there or can be pulled, and otherwise falls back to the process
+runner with one notice per execution saying why.
 """
 
 from __future__ import annotations
@@ -37,8 +41,34 @@ class ContainerAsk(Protocol):
     runner: Any
 
 
+RUNNER_CHOICES = ("auto", "process", "docker")
+RUNNER_ENV = "ROOST_RUNNER"
+
+
+def runner_choice(ctx: RunnerContext) -> str:
+    """auto, process or docker: `--runner`, else roost.toml, else $ROOST_RUNNER, else auto.
+
+    ROOST_RUNNER comes last so that a project's roost.toml still decides for everyone who runs
+    it, while a machine (or a test session) can pick a default without touching any file.
+    """
+    config_source = f"{ctx.config.path}: [runner] default" if ctx.config.path else "roost.toml [runner] default"
+    for source, value in (("--runner", ctx.runner_option), (config_source, ctx.config.runner),
+                          (f"environment variable {RUNNER_ENV}", ctx.environ.get(RUNNER_ENV))):
+        if value is None or not value.strip():
+            continue
+        choice = value.strip().lower()
+        if choice not in RUNNER_CHOICES:
+            raise TaskFailure(f"{source} is '{value}'; use one of {', '.join(RUNNER_CHOICES)}")
+        return choice
+    return "auto"
+
+
 def container_request(ctx: RunnerContext, task: ContainerAsk) -> ContainerRequest | None:
-    """The container the task asks for, or None when it asks for a process (or nothing)."""
+    """The container the task runs in if it may, or None when it asks for the process runner.
+
+    A task that asks for nothing gets Kestra's default, Docker, with its containerImage or
+    DEFAULT_IMAGE (`by_default`: the fallback notice then says the ask was implicit).
+    """
     runner_config = ctx.render_map(task.task_runner, "taskRunner") if task.task_runner is not None else None
     docker_block = ctx.render_map(task.docker, "docker") if task.docker is not None else None
     image = ctx.render_optional_str(task.container_image, "containerImage")
@@ -59,18 +89,23 @@ def container_request(ctx: RunnerContext, task: ContainerAsk) -> ContainerReques
         return ContainerRequest(image or str(docker_block.get("image") or task.DEFAULT_IMAGE), options)
     if runner_name is not None and runner_name.upper() == "DOCKER":
         return ContainerRequest(image or task.DEFAULT_IMAGE, {})
-    return None
+    return ContainerRequest(image or task.DEFAULT_IMAGE, {}, by_default=True)
 
 
 def select_runner(ctx: RunnerContext, task: ContainerAsk) -> RunnerBackend:
-    request = container_request(ctx, task)
-    choice = (ctx.runner_option or ctx.config.runner or "auto").lower()
+    request = container_request(ctx, task)  # first: a wrong taskRunner type fails whatever the choice
+    choice = runner_choice(ctx)
     if request is None or choice == "process":
         return ProcessBackend()
+    entrypoint = getattr(task, "DEFAULT_ENTRYPOINT", None)
+    if entrypoint is not None and "entryPoint" not in request.options:
+        # Tool images (hashicorp/terraform) start their tool; Kestra's CLI tasks empty the entrypoint.
+        request = ContainerRequest(request.image, {**request.options, "entryPoint": list(entrypoint)},
+                                   request.by_default)
     from engine.runners.docker_backend import docker_backend_for
 
     return docker_backend_for(ctx, request, required=(choice == "docker"))
 
 
 __all__ = ["ContainerAsk", "ContainerRequest", "ProcessBackend", "RunnerBackend", "ScriptJob",
-           "container_request", "select_runner"]
+           "container_request", "runner_choice", "select_runner"]

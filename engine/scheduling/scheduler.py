@@ -29,9 +29,10 @@ from engine.scheduling.events import (
     TriggerStatus,
     TriggerStatusChanged,
 )
+from engine.scheduling.flow_listeners import FlowListeners
 from engine.scheduling.slots import TriggerSlot
 from engine.scheduling.trigger_context import PollContext, TriggerServices
-from engine.triggers.base import WEBHOOK, TriggerContext, TriggerFiring, TriggerKey
+from engine.triggers.base import FLOW, WEBHOOK, TriggerContext, TriggerFiring, TriggerKey
 from engine.triggers.properties import TriggerError, as_text
 from engine.triggers.registry import trigger_class
 from engine.triggers.state import KeyValueStore, TriggerState
@@ -69,7 +70,8 @@ class TriggerScheduler:
         self._by_execution: dict[str, TriggerSlot] = {}
         self._handles: dict[str, ExecutionHandle] = {}
         self._started = False
-        self._unsubscribe = self.executor.bus.subscribe(self._on_execution_event)
+        self._flow_listeners = FlowListeners(self, self._kv)
+        self._unsubscribe = self.executor.bus.subscribe(self._on_execution_event, batches=True)
 
     # --- the panel's API ---------------------------------------------------------------------
     def statuses(self) -> list[TriggerStatus]:
@@ -90,6 +92,9 @@ class TriggerScheduler:
         slot = self._slot(key)
         if not slot.runnable:
             raise TriggerError(f"trigger {key} is {slot.state.lower()}: it cannot fire")
+        if slot.kind == FLOW:
+            raise TriggerError(f"trigger {key} fires when another flow's execution changes state: "
+                               "run that flow instead")
         if slot.kind == WEBHOOK:
             from engine.triggers.webhook import WebhookRequest
 
@@ -98,6 +103,26 @@ class TriggerScheduler:
             return
         self.log(slot, "INFO", "fire now requested")
         slot.poke(force=True)
+
+    def set_trigger_enabled(self, namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> str:
+        """The Toggle task (engine.tasks.trigger_switch.TriggerSwitch): resume or pause a trigger."""
+        from engine.core.errors import TaskFailure
+
+        with self._lock:
+            known_flow = any((f.namespace, f.id) == (namespace, flow_id) for f in self._flows.values())
+            slot = self._slots.get(TriggerKey(namespace, flow_id, trigger_id))
+        if not known_flow:
+            raise TaskFailure(f"Unable to find flow {namespace}.{flow_id}. Make sure the flow exists and "
+                              "the current execution is authorized to access it.")
+        if slot is None:
+            raise TaskFailure(f"Unable to find trigger {trigger_id} for the flow {namespace}.{flow_id}")
+        self._set_paused(slot, not enabled)
+        note = "" if slot.runnable else " (it stays off: the flow or the trigger says disabled: true)"
+        return f"trigger {slot.key} {'enabled' if enabled else 'disabled'}{note}"
+
+    def trigger_slots(self) -> list[TriggerSlot]:
+        with self._lock:
+            return list(self._slots.values())
 
     def running_executions(self) -> list[ExecutionHandle]:
         with self._lock:
@@ -169,6 +194,7 @@ class TriggerScheduler:
         with self._lock:
             self._started = True
             slots = list(self._slots.values())
+        self.runtime.trigger_switch = self  # Toggle tasks of any execution switch these live
         for slot in slots:
             self._start_slot(slot)
 
@@ -177,10 +203,13 @@ class TriggerScheduler:
         with self._lock:
             self._started = False
             slots = list(self._slots.values())
+        if self.runtime.trigger_switch is self:
+            self.runtime.trigger_switch = None
         for slot in slots:
             slot.stop()
         for slot in slots:
             slot.join(5)
+        self._flow_listeners.stop()
         if self.webhook_server is not None:
             self.webhook_server.stop()
             self.webhook_server = None
@@ -239,7 +268,11 @@ class TriggerScheduler:
     def _on_execution_event(self, event: Event) -> None:
         from engine.core.events import ExecutionChanged
 
-        if not isinstance(event, ExecutionChanged) or not event.execution.state.is_terminal:
+        if not isinstance(event, ExecutionChanged):
+            return
+        if self._started:  # Flow triggers see every state change, on their own thread
+            self._flow_listeners.observe(event.execution)
+        if not event.execution.state.is_terminal:
             return
         execution = event.execution
         with self._lock:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from engine.core.records import parse_iso, utcnow
 from engine.scheduling.events import ACTIVE, DISABLED, PAUSED, UNSUPPORTED, TriggerStatus
 from engine.triggers.base import (
+    FLOW,
     POLLING,
     WEBHOOK,
     Trigger,
@@ -105,7 +106,7 @@ class TriggerSlot:
 
     # --- control ---------------------------------------------------------------------------
     def start(self) -> None:
-        if not self.runnable or self.kind == WEBHOOK or self.thread is not None:
+        if not self.runnable or self.kind in (WEBHOOK, FLOW) or self.thread is not None:
             return
         target: Callable[[], None] = self._polling_loop if self.kind == POLLING else self._schedule_loop
         if self.kind == POLLING:
@@ -298,10 +299,30 @@ class TriggerSlot:
         firing = trigger.firing(date)
         if not manual:
             self.host.set_value(self._date_key, date.isoformat())
+            if not self._conditions_allow(trigger, firing):
+                return not self.stopped.is_set()
         why = " (missed while Roost was stopped)" if recovered else " (fire now)" if manual else ""
         self.host.log(self, "INFO", f"fire: {firing.summary}{why}")
         self.host.start_execution(self, firing, None)
         return not self.stopped.is_set()
+
+    def _conditions_allow(self, trigger: ScheduleTrigger, firing: TriggerFiring) -> bool:
+        """Kestra's schedule conditions on the date about to fire (a fire-now skips them)."""
+        conditions = trigger.schedule_conditions
+        if not conditions:
+            return True
+        from engine.triggers.schedule_conditions import schedule_allows
+
+        ctx = self.host.make_context(self)
+        extra = {"trigger": {**firing.variables}}
+        try:
+            allowed = schedule_allows(conditions, lambda value, name: ctx.render(value, name, extra))
+        except TriggerError as exc:
+            self.host.log(self, "ERROR", f"skipped {firing.variables.get('date')}: {exc.message}")
+            return False
+        if not allowed:
+            self.host.log(self, "INFO", f"skipped {firing.variables.get('date')}: its conditions are false")
+        return allowed
 
     @property
     def _date_key(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -43,6 +43,11 @@ class TriggerServices:
         raise TemplateError("files cannot be read while rendering a trigger property")
 
     read = file_size = file_exists = _unavailable
+
+    def kv(self, *_args: Any) -> Any:
+        from engine.template import TemplateError
+
+        raise TemplateError("kv() is not available while rendering a trigger property")
 
 
 class PollContext:
@@ -83,8 +88,8 @@ class PollContext:
             "envs": envs, "globals": {}, "labels": dict(self.flow.labels),
         }
 
-    def render(self, value: Any, name: str) -> Any:
-        """A property rendered for this poll; a template error names the property."""
+    def render(self, value: Any, name: str, extra: Mapping[str, Any] | None = None) -> Any:
+        """A property rendered for this poll (`extra` variables on top); errors name the property."""
         if value is None or isinstance(value, bool | int | float):
             return value
         if isinstance(value, str) and "{{" not in value and "{%" not in value:
@@ -92,7 +97,8 @@ class PollContext:
         from engine.template import TemplateError
 
         try:
-            return self.runtime.templates.render_value(value, self.variables(), TriggerServices(self.runtime))
+            variables = {**self.variables(), **(extra or {})}
+            return self.runtime.templates.render_value(value, variables, TriggerServices(self.runtime))
         except TemplateError as exc:
             raise TriggerError(f"property '{name}': {exc.message}") from None
 

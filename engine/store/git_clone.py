@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import git
 
@@ -48,6 +49,9 @@ class CloneRequest:
     username: str | None = None
     password: str | None = None
     url_rewrites: tuple[tuple[str, str], ...] = ()
+    #: Said when a rewrite points at a local repository that does not exist (roost.toml's
+    #: [git] missingMirrorHint): how to create it, e.g. the command that makes the mirrors.
+    mirror_hint: str | None = None
     network_timeout: float = NETWORK_TIMEOUT_SECONDS
 
 
@@ -199,12 +203,33 @@ def clone_repository(request: CloneRequest, log: Callable[[str], None]) -> Clone
                 runner = _GitRunner(target, env, config, request.network_timeout)
             commit = runner.run("rev-parse", "HEAD")
         except _GitFailed as failure:
-            raise CloneError(mask_secrets(_explain(failure.stderr, request, shown), request.password)) from None
+            message = _explain(failure.stderr, request, shown)
+            if url != request.url and _missing_local_repository(url):
+                message = _missing_mirror_message(request, shown)
+            raise CloneError(mask_secrets(message, request.password)) from None
     if has_files:
         log(f"checked out {commit[:12]} into {target}, keeping the files already there")
     else:
         log(f"checked out {commit[:12]} into {target}")
     return CloneResult(directory=target, commit=commit, url=url)
+
+
+def _missing_local_repository(url: str) -> bool:
+    """Whether a rewritten URL names a local path (file:// or plain) where nothing exists."""
+    if url.startswith("file://"):
+        path = Path(unquote(urlsplit(url).path))
+    elif "://" in url or _is_ssh_url(url):
+        return False
+    else:
+        path = Path(url)
+    return not path.exists()
+
+
+def _missing_mirror_message(request: CloneRequest, shown: str) -> str:
+    where = f"the local mirror {shown}, which roost.toml's [git.urlRewrites] puts in place of " \
+            f"{mask_secrets(request.url, request.password)}, does not exist"
+    hint = request.mirror_hint or "create that repository there, or remove the rewrite from roost.toml"
+    return f"{where}: {hint}"
 
 
 def _depth_args(request: CloneRequest) -> list[str]:

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import sqlite3
 import threading
-import time as clock
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +23,23 @@ from engine.core.events import (
     Event,
     EventBus,
     ExecutionChanged,
+    LogBatch,
     LogLine,
     MetricRecorded,
     TaskFilesChanged,
     TaskRunChanged,
 )
-from engine.core.records import Execution, StateEntry, TaskRun, iso, parse_iso, utcnow
+from engine.core.records import Execution, TaskRun, iso, utcnow
 from engine.core.states import State
+from engine.store.disk_reserve import DiskReserve
+from engine.store.history_logs import EncodedBatch, LogRows, encode_batch
+from engine.store.history_queue import WriteQueue
+from engine.store.history_rows import (
+    _histories,
+    to_json_text,
+    upsert_execution,
+    upsert_task_runs,
+)
 from engine.store.secrets import Masker
 
 SCHEMA = """
@@ -45,7 +53,7 @@ CREATE TABLE IF NOT EXISTS task_runs (
     id TEXT PRIMARY KEY, execution_id TEXT NOT NULL, seq INTEGER NOT NULL, task_id TEXT NOT NULL,
     task_type TEXT, parent_task_run_id TEXT, value TEXT, value_path TEXT, state TEXT NOT NULL,
     histories TEXT NOT NULL, outputs TEXT, attempts INTEGER, runner TEXT, working_dir TEXT, metrics TEXT,
-    mocked INTEGER NOT NULL DEFAULT 0
+    mocked INTEGER NOT NULL DEFAULT 0, paused_seconds REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS task_runs_by_execution ON task_runs(execution_id, seq);
 CREATE TABLE IF NOT EXISTS logs (
@@ -63,12 +71,16 @@ CREATE TABLE IF NOT EXISTS task_files (
     snapshot INTEGER NOT NULL, note TEXT
 );
 CREATE INDEX IF NOT EXISTS task_files_by_execution ON task_files(execution_id);
+CREATE TABLE IF NOT EXISTS flow_sources (hash TEXT PRIMARY KEY, text TEXT NOT NULL);
 """
 
 # Columns added after a table first shipped: (table, column, definition), added to an older
 # history.db when it opens (CREATE TABLE IF NOT EXISTS leaves an existing table as it was).
 MIGRATIONS = (
     ("task_runs", "mocked", "INTEGER NOT NULL DEFAULT 0"),
+    ("task_runs", "paused_seconds", "REAL NOT NULL DEFAULT 0"),
+    ("task_runs", "rendered", "TEXT"),
+    ("executions", "flow_hash", "TEXT"),
 )
 
 TEST_LABEL = "system.test"
@@ -86,32 +98,6 @@ def _migrate(connection: sqlite3.Connection) -> None:
                     raise
 
 
-def to_json_text(value: Any) -> str:
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso(value) if value.tzinfo else value.isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        from engine.core.durations import format_duration
-
-        return format_duration(value)
-    if isinstance(value, set | tuple):
-        return list(value)
-    return str(value)
-
-
-def _histories_text(histories: tuple[StateEntry, ...]) -> str:
-    return json.dumps([[h.state.value, iso(h.date)] for h in histories])
-
-
-def _histories(text: str) -> tuple[StateEntry, ...]:
-    return tuple(StateEntry(State(s), parse_iso(d) or utcnow()) for s, d in json.loads(text))
-
-
 class HistoryUnavailable(UsageError):
     """history.db cannot be opened: damaged, not a database, or not readable."""
 
@@ -127,13 +113,45 @@ class LogRecord:
     message: str
 
 
+PAGE_SIZE = 16384
+
+
+BUSY_SECONDS = 30.0
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection that waits for other Roost processes instead of failing with 'locked'."""
-    connection = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
+    connection = sqlite3.connect(path, timeout=BUSY_SECONDS, check_same_thread=False, isolation_level=None)
+    connection.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+    if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        _switch_to_wal(connection)
     connection.execute("PRAGMA synchronous=NORMAL")
-    connection.execute("PRAGMA busy_timeout=30000")
     return connection
+
+
+def _switch_to_wal(connection: sqlite3.Connection) -> None:
+    """Turn a new (or rollback-journal) history.db to WAL, waiting out the other processes.
+
+    SQLite answers 'database is locked' at once, without its busy handler, when another
+    connection holds the file while the journal mode changes: two `roost run`s started together
+    on a new ROOST_HOME both get here, so the switch is retried until BUSY_SECONDS pass.
+    A new database gets 16 KiB pages first (SQLite's default is 4): a million log lines then cost
+    a quarter fewer CPU seconds and a quarter of the WAL writes. Only an empty file takes it
+    (before WAL is on); an existing history.db keeps its page size.
+    """
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            connection.execute(f"PRAGMA page_size={PAGE_SIZE}")
+            connection.execute("PRAGMA journal_mode=WAL").fetchone()  # a file system without WAL keeps its mode
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError(
+                f"database is locked: another process kept it for {BUSY_SECONDS:.0f} s")
+        time.sleep(0.01)
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -153,13 +171,20 @@ class History:
 
     BATCH_SECONDS = 0.02
     MAX_BACKLOG = 50_000
-    RESERVE_BYTES = 256 * 1024
+    """Log lines (and other events) waiting for the writer before a publisher waits too."""
+    # A few commits' worth of pages (each commit writes whole pages to the WAL): enough to
+    # record the end of the executions running when the disk filled.
+    RESERVE_BYTES = 64 * PAGE_SIZE
+    #: On a full disk, a task run's lines are retried alone when they are this few, until
+    #: this many have been retried in all (see `_after_failed_commit`).
+    FULL_DISK_RETRY_LINES = 100
+    FULL_DISK_RETRY_BUDGET = 1000
 
     def __init__(self, path: Path, masker: Masker | None = None) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._masker = masker or Masker()
-        self._reserve = path.with_name(path.name + ".reserve")
+        self._reserve = DiskReserve(path.with_name(path.name + ".reserve"), self.RESERVE_BYTES)
         try:
             self._read = connect(path)
             self._read.executescript(SCHEMA)
@@ -171,36 +196,40 @@ class History:
         self.write_errors: list[str] = []  # what could not be recorded (a full disk), for the CLI
         self.lost_logs: dict[str | None, int] = {}  # task run id -> log lines not saved
         self.last_write_error = ""
+        self._retry_budget = self.FULL_DISK_RETRY_BUDGET
         self._read_lock = threading.Lock()
-        # Bounded: during a log flood the publisher waits for the writer instead of the queue
-        # growing by hundreds of megabytes (the writer drains ~100k lines a second here).
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=self.MAX_BACKLOG)
+        # Bounded in lines: during a log flood the publisher waits for the writer instead of
+        # the queue growing by hundreds of megabytes.
+        self._queue = WriteQueue(self.MAX_BACKLOG, self.BATCH_SECONDS)
         self._seq = 0
         self._writer = threading.Thread(target=self._write_loop, name="history-writer", daemon=True)
         self._closed = False
         self.mark_orphans_killed()
-        self._make_reserve()
+        self._reserve.make()
         self._writer.start()
 
     # --- writing -------------------------------------------------------------------
     def attach(self, bus: EventBus) -> Callable[[], None]:
-        return bus.subscribe(self._on_event)
+        return bus.subscribe(self._on_event, batches=True)
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded | TaskFilesChanged):
+        if type(event) is LogBatch:  # encoded here, on the publisher's thread: see history_logs
+            self._queue.put(encode_batch(event), len(event.messages))
+        elif isinstance(event, ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded | TaskFilesChanged):
             self._queue.put(event)
 
     @property
     def backlog(self) -> int:
-        """Events received but not written yet (a UI may slow a flooding task down on it)."""
-        return self._queue.qsize()
+        """Log lines and events waiting for the writer (a UI may slow a flooding task down on
+        it); the batch being written is not counted."""
+        return self._queue.backlog
 
     def flush(self, timeout: float = 30.0) -> None:
         """Block until every event received so far is committed."""
         if self._closed:
             return
         done = threading.Event()
-        self._queue.put(done)
+        self._queue.put_urgent(done)
         done.wait(timeout)
 
     def close(self) -> None:
@@ -208,29 +237,21 @@ class History:
             return
         self.flush()
         self._closed = True
-        self._queue.put(None)
+        self._queue.put_urgent(None)
         self._writer.join(10)
-        self._read.close()
+        with self._read_lock:  # a reader thread (the workbench's) may be mid-query: closing
+            self._read.close()  # the connection under it crashes SQLite, so wait for it
 
     def _write_loop(self) -> None:
         connection = connect(self.path)
         try:
             while True:
-                item = self._queue.get()
-                batch = [item]
-                # One transaction per BATCH_SECONDS window (or per flush): a task's four state
-                # changes and its log lines cost one commit, not four, and the writer wakes
-                # seldom enough not to compete with the executor for the GIL.
-                deadline = clock.monotonic() + self.BATCH_SECONDS
-                while not isinstance(batch[-1], threading.Event) and batch[-1] is not None:
-                    remaining = deadline - clock.monotonic()
-                    if remaining <= 0 or len(batch) > 5000:
-                        break
-                    try:
-                        batch.append(self._queue.get(timeout=remaining))
-                    except queue.Empty:
-                        break
+                # One transaction per BATCH_SECONDS window (or per flush): a task's state
+                # changes and its log lines cost one commit (the last state of each task run
+                # and execution written once), and the writer wakes once per window.
+                batch = self._queue.take()
                 stop = self._write_batch(connection, batch)
+                self._queue.written()
                 if stop:
                     return
         finally:
@@ -241,7 +262,7 @@ class History:
         waiters: list[threading.Event] = []
         executions: dict[str, Execution] = {}
         task_runs: dict[str, TaskRun] = {}
-        logs: list[tuple[Any, ...]] = []
+        logs = LogRows()
         metrics: list[tuple[Any, ...]] = []
         files: list[tuple[Any, ...]] = []
         for item in batch:
@@ -253,15 +274,19 @@ class History:
                 executions[item.execution.id] = item.execution
             elif isinstance(item, TaskRunChanged):
                 task_runs[item.task_run.id] = item.task_run
-            elif isinstance(item, LogLine):
-                logs.append((item.execution_id, item.task_run_id, item.task_id, iso(item.date),
-                             item.level, item.message))
+            elif isinstance(item, LogLine | EncodedBatch):
+                logs.add(item)
             elif isinstance(item, MetricRecorded):
                 metrics.append((item.execution_id, item.task_run_id, item.task_id, item.name,
                                 item.type, item.value, to_json_text(item.tags), iso(item.date)))
             elif isinstance(item, TaskFilesChanged):
                 files.append((item.task_run_id, item.execution_id, item.task_id,
                               to_json_text(item.changes.to_json()), int(item.snapshot), item.note))
+        if logs and self._reserve.given_back():
+            # The disk filled up and the reserve went to states: log lines now would eat the
+            # room the ends of executions need, so they are counted lost until space returns.
+            self._drop_logs(logs, "database or disk is full (log lines dropped until there is room again)")
+            logs = LogRows()
         if executions or task_runs or logs or metrics or files:
             error = self._try_commit(connection, executions, task_runs, logs, metrics, files)
             if error is not None:
@@ -272,25 +297,43 @@ class History:
 
     def _after_failed_commit(self, connection: sqlite3.Connection, error: sqlite3.Error,
                              executions: dict[str, Execution], task_runs: dict[str, TaskRun],
-                             logs: list[tuple[Any, ...]]) -> None:
+                             logs: LogRows) -> None:
         """A full disk: keep the states (small), drop the log lines, count what was lost.
 
         States first without logs; if even that fails, the reserved space is given back to
         SQLite for them, so an execution's end is recorded rather than left RUNNING.
         """
-        for _execution_id, task_run_id, *_rest in logs:
-            self.lost_logs[task_run_id] = self.lost_logs.get(task_run_id, 0) + 1
-        if logs:
+        again: sqlite3.Error | None = None
+        if executions or task_runs:
+            again = self._try_commit(connection, executions, task_runs, LogRows(), [])
+            if again is not None and self._reserve.release():
+                again = self._try_commit(connection, executions, task_runs, LogRows(), [])
+                if again is None:
+                    self._note_write_error(error, recovered=True)
+            if again is not None:
+                self._note_write_error(again, recovered=False)
+        # Then each task run's few lines on their own: a batch window may hold the lines of a
+        # task that ended before the disk filled beside the flood of the one filling it. Only
+        # small groups, within a budget: the space given back is for executions' ends.
+        lost = False
+        for group in logs.by_task_run() if again is None else [logs]:
+            lines = sum(group.lines_by_task_run().values())
+            if (again is None and lines <= self.FULL_DISK_RETRY_LINES <= self._retry_budget
+                    and self._try_commit(connection, {}, {}, group, []) is None):
+                self._retry_budget -= lines
+                continue
+            lost = True
+            self._count_lost(group)
+        if lost:
             self._note_write_error(error, recovered=False)
-        if not executions and not task_runs:
-            return
-        again = self._try_commit(connection, executions, task_runs, [], [])
-        if again is not None and self._release_reserve():
-            again = self._try_commit(connection, executions, task_runs, [], [])
-            if again is None:
-                self._note_write_error(error, recovered=True)
-        if again is not None:
-            self._note_write_error(again, recovered=False)
+
+    def _count_lost(self, logs: LogRows) -> None:
+        for task_run_id, count in logs.lines_by_task_run().items():
+            self.lost_logs[task_run_id] = self.lost_logs.get(task_run_id, 0) + count
+
+    def _drop_logs(self, logs: LogRows, why: str) -> None:
+        self._count_lost(logs)
+        self._note_write_error(sqlite3.OperationalError(why), recovered=False)
 
     def _try_commit(self, connection: sqlite3.Connection, *batch: Any) -> sqlite3.Error | None:
         try:
@@ -300,20 +343,21 @@ class History:
             return exc
 
     def _commit(self, connection: sqlite3.Connection, executions: dict[str, Execution],
-                task_runs: dict[str, TaskRun], logs: list[tuple[Any, ...]],
+                task_runs: dict[str, TaskRun], logs: LogRows,
                 metrics: list[tuple[Any, ...]], files: list[tuple[Any, ...]] | None = None) -> None:
         """One transaction; rolled back whole on any error, so no batch is ever half written."""
         try:
             connection.execute("BEGIN IMMEDIATE")
             # Execution rows first: a crash between batches never leaves task runs without one.
             for execution in executions.values():
-                self._upsert_execution(connection, execution)
-            for task_run in task_runs.values():
-                self._upsert_task_run(connection, task_run)
+                upsert_execution(connection, execution, self._masker)
+            if task_runs:
+                first = self._seq + 1
+                self._seq += len(task_runs)
+                upsert_task_runs(connection, zip(task_runs.values(), range(first, self._seq + 1), strict=True),
+                                 self._masker)
             if logs:
-                connection.executemany(
-                    "INSERT INTO logs(execution_id, task_run_id, task_id, date, level, message) "
-                    "VALUES (?,?,?,?,?,?)", logs)
+                logs.insert(connection)
             if metrics:
                 connection.executemany(
                     "INSERT INTO metrics(execution_id, task_run_id, task_id, name, type, value, tags, date) "
@@ -331,63 +375,12 @@ class History:
             raise
 
     # --- a full disk -----------------------------------------------------------------
-    def _make_reserve(self) -> None:
-        """A file of RESERVE_BYTES beside the database, given back when the disk fills up."""
-        try:
-            if self._reserve.exists():
-                return
-            with self._reserve.open("wb") as handle:
-                handle.write(b"\0" * self.RESERVE_BYTES)
-        except OSError:  # already full: nothing to reserve, and nothing to clean up but the file
-            self._reserve.unlink(missing_ok=True)
-
-    def _release_reserve(self) -> bool:
-        try:
-            self._reserve.unlink()
-            return True
-        except OSError:
-            return False
-
     def _note_write_error(self, exc: sqlite3.Error, *, recovered: bool) -> None:
         self.last_write_error = str(exc)
         message = (f"{self.path} is nearly full ({exc}); space reserved for it was used to record states"
                    if recovered else f"could not write to {self.path}: {exc}")
         if message not in self.write_errors:
             self.write_errors.append(message)
-
-    def _upsert_execution(self, connection: sqlite3.Connection, execution: Execution) -> None:
-        connection.execute(
-            "INSERT INTO executions(id, namespace, flow_id, state, start_date, end_date, histories, "
-            "inputs, outputs, labels, trigger, flow_path, original_id, error, pid) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
-            "end_date=excluded.end_date, histories=excluded.histories, outputs=excluded.outputs, "
-            "error=excluded.error, pid=excluded.pid",
-            (execution.id, execution.namespace, execution.flow_id, execution.state.value,
-             iso(execution.start_date), iso(execution.end_date), _histories_text(execution.histories),
-             self._masked_json(execution.inputs), self._masked_json(execution.outputs),
-             to_json_text(execution.labels), self._masked_json(execution.trigger), execution.flow_path,
-             execution.original_id, self._masker.mask(execution.error) if execution.error else None,
-             None if execution.state.is_terminal else os.getpid()),
-        )
-
-    def _upsert_task_run(self, connection: sqlite3.Connection, task_run: TaskRun) -> None:
-        self._seq += 1
-        connection.execute(
-            "INSERT INTO task_runs(id, execution_id, seq, task_id, task_type, parent_task_run_id, value, "
-            "value_path, state, histories, outputs, attempts, runner, working_dir, metrics, mocked) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
-            "histories=excluded.histories, outputs=excluded.outputs, attempts=excluded.attempts, "
-            "runner=excluded.runner, working_dir=excluded.working_dir, metrics=excluded.metrics, "
-            "mocked=excluded.mocked",
-            (task_run.id, task_run.execution_id, self._seq, task_run.task_id, task_run.task_type,
-             task_run.parent_task_run_id, task_run.value, to_json_text(list(task_run.value_path)),
-             task_run.state.value, _histories_text(task_run.histories),
-             self._masked_json(task_run.outputs), task_run.attempts, task_run.runner,
-             task_run.working_dir, to_json_text(list(task_run.metrics)), int(task_run.mocked)),
-        )
-
-    def _masked_json(self, value: Any) -> str:
-        return to_json_text(self._masker.mask_value(value))
 
     # --- recovery --------------------------------------------------------------------
     def mark_orphans_killed(self) -> int:
@@ -438,7 +431,12 @@ class History:
     # --- reading -----------------------------------------------------------------------
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._read_lock:
-            return self._read.execute(sql, params).fetchall()
+            try:
+                return self._read.execute(sql, params).fetchall()
+            except sqlite3.ProgrammingError:
+                if self._closed:  # a reader thread asked after close(): say so, no crash
+                    raise HistoryUnavailable(f"the history database {self.path} is closed") from None
+                raise
 
     def list_executions(self, limit: int = 100, flow_id: str | None = None, *,
                         include_tests: bool = False) -> list[Execution]:
@@ -482,17 +480,18 @@ class History:
     def task_runs(self, execution_id: str) -> list[TaskRun]:
         rows = self._query(
             "SELECT id, execution_id, task_id, task_type, parent_task_run_id, value, value_path, state, "
-            "histories, outputs, attempts, runner, working_dir, metrics, mocked FROM task_runs "
-            "WHERE execution_id=? ORDER BY seq", (execution_id,))
+            "histories, outputs, attempts, runner, working_dir, metrics, mocked, paused_seconds, rendered "
+            "FROM task_runs WHERE execution_id=? ORDER BY seq", (execution_id,))
         runs: dict[str, TaskRun] = {}
         for (rid, eid, task_id, task_type, parent, value, value_path, state, histories, outputs,
-             attempts, runner, working_dir, metrics, mocked) in rows:
+             attempts, runner, working_dir, metrics, mocked, paused_seconds, rendered) in rows:
             runs.setdefault(rid, TaskRun(
                 id=rid, execution_id=eid, task_id=task_id, task_type=task_type or "",
                 parent_task_run_id=parent, value=value, value_path=tuple(json.loads(value_path or "[]")),
                 state=State(state), histories=_histories(histories), outputs=json.loads(outputs or "{}"),
                 attempts=attempts or 0, runner=runner, working_dir=working_dir,
                 metrics=tuple(json.loads(metrics or "[]")), mocked=bool(mocked),
+                paused_seconds=float(paused_seconds or 0.0), rendered=json.loads(rendered or "{}"),
             ))
         return sorted(runs.values(), key=lambda r: r.start_date or utcnow())
 

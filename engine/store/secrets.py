@@ -16,7 +16,10 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-MASK = "******"
+#: What a secret becomes in logs: eight stars whatever its length (Kestra's tests expect
+#: `********`), so the mask never tells how long the secret is.
+MASK = "********"
+_LINE_BREAKS = re.compile(r"\r\n|[\n\x0b\x0c\r\x85\u2028\u2029]")  # Java's `\R`
 
 
 class SecretError(Exception):
@@ -132,22 +135,36 @@ class SecretStore:
         self._file_values = read_env_file(env_file) if env_file and env_file.is_file() else {}
         self._env_file = env_file
 
+    def _encoded(self, name: str) -> tuple[str, str] | None:
+        """(variable, base64 text) for `name`: Kestra upper-cases both the key given to
+        `secret()` and the variable's suffix, so `secret('db_pass')` reads SECRET_DB_PASS."""
+        wanted = name.upper()
+        exact = self._environ.get(f"SECRET_{wanted}")
+        if exact is not None:
+            return f"SECRET_{wanted}", exact
+        for variable, value in self._environ.items():
+            if variable.startswith("SECRET_") and variable[7:].upper() == wanted:
+                return variable, value
+        return None
+
     def get(self, name: str) -> str:
-        encoded = self._environ.get(f"SECRET_{name}")
-        if encoded is not None:
+        found = self._encoded(name)
+        if found is not None:
+            variable, encoded = found
             try:
-                value = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+                # Kestra drops line breaks first (`base64` wraps at 76 characters).
+                value = base64.b64decode(_LINE_BREAKS.sub("", encoded), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
                 raise SecretError(
-                    f"secret '{name}': SECRET_{name} is not valid base64; "
-                    f"set it with: export SECRET_{name}=$(printf %s 'value' | base64 -w0)"
+                    f"secret '{name}': {variable} is not valid base64; "
+                    f"set it with: export {variable}=$(printf %s 'value' | base64 -w0)"
                 ) from None
         elif name in self._file_values:
             value = self._file_values[name]
         else:
             where = f" or add {name}=... to {self._env_file}" if self._env_file else ""
             raise SecretError(
-                f"secret '{name}' is not set: export SECRET_{name} as base64 "
+                f"secret '{name}' is not set: export SECRET_{name.upper()} as base64 "
                 f"(printf %s 'value' | base64 -w0){where}"
             )
         self.masker.add(value)

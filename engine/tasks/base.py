@@ -32,6 +32,9 @@ class Task:
     TYPES: ClassVar[tuple[str, ...]] = ()
     FLOWABLE: ClassVar[bool] = False
     DEPRECATION: ClassVar[str | None] = None
+    OWN_TIMEOUT: ClassVar[bool] = False
+    """True when `timeout` means something else to the task (Pause: how long to await a resume),
+    so the executor does not stop it when that time passes."""
 
     id: str = prop(kind=Kind.STRING, required=True, dynamic=False)
     type: str = prop(kind=Kind.STRING, required=True, dynamic=False)
@@ -46,6 +49,11 @@ class Task:
     log_to_file: bool = prop(False, kind=Kind.BOOL, dynamic=False)
     worker_group: Any = prop(None, kind=Kind.MAP, dynamic=False)
     version: str | None = prop(kind=Kind.STRING, dynamic=False)
+    # Newer Kestra (the blueprint catalogue uses them): accepted so those flows open, not applied.
+    task_cache: Any = prop(None, kind=Kind.MAP, dynamic=False,
+                           deprecated="is not applied by Roost: the task runs every time")
+    assets: Any = prop(None, kind=Kind.MAP, dynamic=False,
+                       deprecated="is not recorded by Roost (Kestra EE assets)")
 
     source: YamlMap = field(default_factory=YamlMap, repr=False)
     source_path: str = field(default="", repr=False)

@@ -16,14 +16,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from engine.core.config import RoostConfig, RoostHome
-from engine.core.events import Event
-from engine.core.flow_info import FlowInfo
-from engine.core.records import TaskRun
-from engine.core.states import State
-from engine.store.storage import InternalStorage
+if TYPE_CHECKING:  # annotations only: `roost validate` builds tasks without loading these
+    from engine.core.config import RoostConfig, RoostHome
+    from engine.core.events import Event
+    from engine.core.flow_info import FlowInfo
+    from engine.core.records import TaskRun
+    from engine.core.states import State
+    from engine.core.yaml_source import YamlMap
+    from engine.store.kv_store import KvStore
+    from engine.store.storage import InternalStorage
+    from engine.tasks.history_access import ExecutionControl, ExecutionHistory
+    from engine.tasks.subflow_port import ChildFlows
+    from engine.tasks.trigger_switch import TriggerSwitch
 
 TaskT = TypeVar("TaskT")
 
@@ -96,6 +102,16 @@ class TaskContext(Protocol[TaskT]):
         """The local folder of a namespace's files (--namespace-files, roost.toml, beside the flow)."""
         ...
 
+    @property
+    def kv_store(self) -> KvStore:
+        """Kestra's namespace KV store (kv.* and the legacy state.* tasks)."""
+        ...
+
+    @property
+    def trigger_switch(self) -> TriggerSwitch:
+        """Enables or disables a flow's trigger (the Toggle task)."""
+        ...
+
     # --- rendering ---------------------------------------------------------------
     def variables(self) -> dict[str, Any]: ...
 
@@ -104,6 +120,10 @@ class TaskContext(Protocol[TaskT]):
         ...
 
     def render_str(self, value: Any, prop: str) -> str: ...
+
+    def render_typed(self, value: Any, prop: str) -> Any:
+        """Kestra's renderTyped: a string that is one `{{ expression }}` keeps the expression's type."""
+        ...
 
     def render_optional_str(self, value: Any, prop: str) -> str | None: ...
 
@@ -119,6 +139,10 @@ class TaskContext(Protocol[TaskT]):
 
     # --- logging and metrics ---------------------------------------------------
     def log(self, level: str, message: str) -> None: ...
+
+    def log_lines(self, level: str, messages: list[str]) -> None:
+        """Lines of one level read together (a pipe read): one event for all of them."""
+        ...
 
     def info(self, message: str) -> None: ...
 
@@ -157,17 +181,61 @@ class TaskContext(Protocol[TaskT]):
         """The local file behind a kestra:// URI of this execution (or an input/trigger file)."""
         ...
 
+    def build_task(self, spec: YamlMap, where: str) -> TaskT:
+        """A task built at run time from a map (TemplatedTask's spec), checked as a flow's tasks are.
+
+        Raises TaskFailure naming `where` and each mistake; pluginDefaults apply."""
+        ...
+
     # --- children (flowable tasks) -----------------------------------------------
     def run_block(self, tasks: Sequence[TaskT], errors: Sequence[TaskT] = (),
                   finally_: Sequence[TaskT] = (), *, value: str | None = None,
-                  working_dir: Path | None = None) -> State:
-        """Run children in sequence; `errors` after a failure, `finally` always; their combined state."""
+                  working_dir: Path | None = None, iteration: int | None = None) -> State:
+        """Run children in sequence; `errors` after a failure, `finally` always; their combined state.
+
+        `iteration` tags the children's task runs with a loop pass (WaitFor's `taskrun.iteration`).
+        """
+        ...
+
+    def share_outputs(self, outputs: dict[str, Any]) -> None:
+        """Outputs this task's children see before it ends (WaitFor's `iterationCount`)."""
+        ...
+
+    def find_template(self, namespace: str, template_id: str) -> tuple[list[TaskT], list[TaskT]] | None:
+        """A deprecated Kestra template's (tasks, errors) from a file beside the flow; None: none there.
+
+        Raises TaskFailure when the template file is found but invalid."""
         ...
 
     def run_concurrently(self, groups: Sequence[ChildGroup[TaskT]], limit: int) -> State:
         """Run groups side by side (at most `limit` at once, 0 = all); each group in sequence."""
         ...
 
-    def wait_for_resume(self, timeout: timedelta | None) -> bool:
-        """Pause the execution until resumed; True when resumed, False when the delay ran out."""
+    def wait_for_resume(self, timeout: timedelta | None, *, resume_on_timeout: bool = True) -> bool:
+        """Pause the execution until resumed; True when resumed, False when the delay ran out.
+
+        `resume_on_timeout` False: a wait that runs out leaves the task to end without going
+        back to RUNNING (a Pause whose behavior is WARN, FAIL or CANCEL)."""
+        ...
+
+    def resume_inputs(self, declared: list[Any]) -> dict[str, Any]:
+        """The values the resume gave for a Pause's `onResume` inputs, typed like flow inputs
+        (defaults applied); raises TaskFailure naming a missing or invalid one."""
+        ...
+
+    # --- child executions (Subflow, ForEachItem) ----------------------------------
+    @property
+    def child_flows(self) -> ChildFlows:
+        """Starts executions of other flows (found by namespace + id) as children of this one."""
+        ...
+
+    # --- history and executions (Kestra's execution and log tasks) ---------------
+    @property
+    def history(self) -> ExecutionHistory | None:
+        """Counts, log fetches and purges in history.db; None when this run keeps no history."""
+        ...
+
+    @property
+    def control(self) -> ExecutionControl:
+        """Labels, Exit and Resume: changes to this execution or to another one in this process."""
         ...

@@ -61,7 +61,7 @@ class Return(Task):
 class Echo(Task):
     """Kestra's deprecated Echo: logs `format` at `level`."""
 
-    TYPES: ClassVar[tuple[str, ...]] = ("io.kestra.core.tasks.debugs.Echo",)
+    TYPES: ClassVar[tuple[str, ...]] = ("io.kestra.plugin.core.debug.Echo", "io.kestra.core.tasks.debugs.Echo")
     DEPRECATION: ClassVar[str | None] = "Echo is deprecated in Kestra; use io.kestra.plugin.core.log.Log"
 
     format: Any = prop(kind=Kind.STRING, required=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from engine.core.errors import TaskFailure
@@ -137,13 +138,45 @@ class Switch(FlowableTask):
         value = ctx.render_str(self.value, "value")
         tasks = self.cases.get(value)
         used_defaults = tasks is None
+        if tasks is None and not self.defaults:
+            # Kestra's FlowableUtils.resolveState: no child task to run fails the Switch.
+            flow = ctx.flow
+            ctx.warn(f"No task found on flow '{flow.namespace}.{flow.id}', task '{self.id}', "
+                     f"execution '{ctx.execution_id}'")
+            cases = ", ".join(f"'{key}'" for key in self.cases) or "none"
+            raise TaskFailure(f"task '{self.id}': value '{value}' matches no case (cases: {cases}) "
+                              f"and there are no 'defaults'; add a case or 'defaults'",
+                              outputs={"value": value, "defaults": True})
         state = ctx.run_block(self.defaults if tasks is None else tasks, self.errors, self.finally_)
         return TaskResult(outputs={"value": value, "defaults": used_defaults}, state=state)
 
 
 def _iteration_values(ctx: TaskContext[Task], raw: Any, prop_name: str) -> list[str]:
+    """Kestra's FlowableUtils.resolveEachTasks: distinct values, none null, non-strings as JSON."""
     values = ctx.render_list(raw, prop_name)
-    return [v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for v in values]
+    nulls = sum(1 for v in values if v is None)
+    if nulls:
+        shown = ", ".join(_java_text(v) for v in values)
+        raise TaskFailure(f"task '{ctx.task_id}' property '{prop_name}': Found '{min(nulls, 1)}' "
+                          f"null values on Each, with values=[{shown}]; remove the null values")
+    distinct: dict[str, str] = {}
+    for v in values:
+        text = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+        distinct.setdefault(json.dumps(v, sort_keys=True, default=str), text)
+    return list(distinct.values())
+
+
+def _java_text(value: Any) -> str:
+    """A value as Java's `List.toString` prints it in Kestra's message (`{key=my-key}`, `null`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_java_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_java_text(v) for v in value) + "]"
+    return str(value)
 
 
 @register
@@ -223,9 +256,16 @@ PAUSE_BEHAVIORS = ("RESUME", "WARN", "FAIL", "CANCEL")
 @register
 @dataclass(kw_only=True, eq=False)
 class Pause(FlowableTask):
-    """Pauses the execution until it is resumed, or until `pauseDuration` passes."""
+    """Pauses the execution until it is resumed, or until `pauseDuration` passes.
+
+    Kestra's two generations of properties: `pauseDuration` + `behavior` (what happens when the
+    duration passes: RESUME, WARN, FAIL or CANCEL), and the older `delay` (resume after it) and
+    `timeout` (fail unless resumed before it: the task goes PAUSED → FAILED and its `tasks`
+    never run). `timeout` is the Pause's own, not the generic task timeout (OWN_TIMEOUT).
+    """
 
     TYPES: ClassVar[tuple[str, ...]] = ("io.kestra.plugin.core.flow.Pause", "io.kestra.core.tasks.flows.Pause")
+    OWN_TIMEOUT: ClassVar[bool] = True
 
     pause_duration: Any = prop(kind=Kind.DURATION)
     delay: Any = prop(kind=Kind.DURATION, deprecated="is deprecated in Kestra; use pauseDuration")
@@ -242,19 +282,43 @@ class Pause(FlowableTask):
             return [("behavior", f"'behavior' must be one of {', '.join(PAUSE_BEHAVIORS)}")]
         return []
 
+    def _wait_and_behavior(self, ctx: TaskContext[Task]) -> tuple[timedelta | None, str]:
+        """How long to wait and what then: `pauseDuration`/`delay` with `behavior`; a `timeout`
+        that comes first fails the task (Kestra's ExecutionDelay to FAILED)."""
+        if self.pause_duration is not None:
+            duration = ctx.render_duration(self.pause_duration, "pauseDuration")
+        else:
+            duration = ctx.render_duration(self.delay, "delay")
+        timeout = ctx.render_duration(self.timeout, "timeout")
+        if timeout is not None and (duration is None or timeout < duration):
+            return timeout, "FAIL"
+        if duration is not None:
+            return duration, str(self.behavior).upper()
+        return None, "RESUME"
+
+    def _on_resume_values(self, ctx: TaskContext[Task], resumed: bool) -> dict[str, Any]:
+        """The resume form's values, checked as flow inputs; a pause that resumed by itself had
+        no form, so its inputs take their `defaults` (None when they have none)."""
+        if resumed:
+            return ctx.resume_inputs(self.on_resume)
+        return {str(d["id"]): d.get("defaults") for d in self.on_resume if isinstance(d, dict) and "id" in d}
+
     def run(self, ctx: TaskContext[Task]) -> TaskResult:
-        duration = ctx.render_duration(self.pause_duration if self.pause_duration is not None else self.delay,
-                                       "pauseDuration")
+        duration, behavior = self._wait_and_behavior(ctx)
         ctx.info(f"paused for {duration.total_seconds():g}s" if duration else "paused until resumed")
-        resumed = ctx.wait_for_resume(duration)
+        resumed = ctx.wait_for_resume(duration, resume_on_timeout=behavior == "RESUME")
         if ctx.cancelled:
             return TaskResult(state=State.KILLED)
-        behavior = str(self.behavior).upper()
         if not resumed and duration is not None and behavior != "RESUME":
+            waited = f"{duration.total_seconds():g}s"
             if behavior == "FAIL":
-                raise TaskFailure(f"pause of {duration.total_seconds():g}s ran out (behavior FAIL)")
+                raise TaskFailure(f"task '{self.id}': not resumed within {waited}, so the pause fails")
             if behavior == "CANCEL":
+                ctx.warn(f"not resumed within {waited}: the execution is cancelled (behavior CANCEL)")
                 return TaskResult(state=State.KILLED)
+            ctx.warn(f"not resumed within {waited} (behavior WARN)")
             return TaskResult(state=State.WARNING)
-        state = ctx.run_block(self.tasks, self.errors, self.finally_) if self.tasks else State.SUCCESS
-        return TaskResult(state=state)
+        outputs = {"onResume": self._on_resume_values(ctx, resumed)} if self.on_resume else {}
+        if not self.tasks and not self.finally_:
+            return TaskResult(outputs=outputs)
+        return TaskResult(outputs=outputs, state=ctx.run_block(self.tasks, self.errors, self.finally_))

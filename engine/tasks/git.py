@@ -57,6 +57,7 @@ class Clone(Task):
             username=ctx.render_optional_str(self.username, "username"),
             password=ctx.render_optional_str(self.password, "password"),
             url_rewrites=ctx.config.git_url_rewrites,
+            mirror_hint=ctx.config.git_mirror_hint,
         )
         try:
             result = clone_repository(request, ctx.info)

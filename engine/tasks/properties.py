@@ -30,6 +30,7 @@ class Kind(Enum):
     LIST_OR_STRING = "a list or a string"
     MAP_OR_STRING = "a map or a string"
     MAP_OF_TASKS = "a map of task lists"
+    DEPENDENT_TASKS = "a list of {task, dependsOn} items"
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,19 @@ def prop(
     return field(default=default, metadata=metadata)
 
 
+_SPECS: dict[type, dict[str, tuple[str, PropSpec]]] = {}
+
+
 def property_specs(cls: type) -> dict[str, tuple[str, PropSpec]]:
-    """YAML name -> (python attribute, spec) for every declared property of a task class."""
+    """YAML name -> (python attribute, spec) for every declared property of a task class;
+    worked out once per class (a flow loads many tasks of the same few types). Read-only."""
+    specs = _SPECS.get(cls)
+    if specs is None:
+        specs = _SPECS[cls] = _property_specs(cls)
+    return specs
+
+
+def _property_specs(cls: type) -> dict[str, tuple[str, PropSpec]]:
     specs: dict[str, tuple[str, PropSpec]] = {}
     for f in dataclasses.fields(cls):
         meta = f.metadata.get("roost")

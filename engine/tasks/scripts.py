@@ -8,19 +8,17 @@ logs), then capture outputFiles. A non-zero exit fails the task, outputs kept.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from engine.core.errors import TaskFailure
 from engine.core.ids import new_id
-from engine.runners.backend import ScriptJob
-from engine.runners.protocol import parse_protocol_line
+from engine.runners.backend import RunnerBackend, ScriptJob
 from engine.runners.selection import select_runner
 from engine.tasks.base import Task
 from engine.tasks.context import TaskContext
@@ -32,10 +30,12 @@ from engine.tasks.file_transfer import (
 )
 from engine.tasks.namespace_copy import copy_namespace_files
 from engine.tasks.properties import Kind, prop
+from engine.tasks.python_setup import ScriptSetup, python_setup
 from engine.tasks.registry import register
+from engine.tasks.script_output import OutputCollector
 
 _STORAGE_URI = re.compile(r"kestra:///[^\s'\"`;|&<>()]+")
-LEVELS = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"}
+TARGET_OS = ("LINUX", "AUTO", "WINDOWS")
 
 
 @dataclass(kw_only=True, eq=False)
@@ -43,6 +43,8 @@ class ScriptTask(Task):
     """What every script task shares (Kestra's AbstractExecScript)."""
 
     DEFAULT_IMAGE: ClassVar[str] = "ubuntu"
+    # Whether commands_text writes script_file_path (removed after the run); the others skip the unlink.
+    WRITES_SCRIPT_FILE: ClassVar[bool] = False
 
     before_commands: Any = prop(kind=Kind.LIST_OR_STRING)
     interpreter: Any = prop(kind=Kind.LIST_OR_STRING)
@@ -57,7 +59,9 @@ class ScriptTask(Task):
     docker: Any = prop(kind=Kind.MAP)
     container_image: Any = prop(kind=Kind.STRING)
     task_runner: Any = prop(kind=Kind.MAP)
-    target_os: Any = prop(kind=Kind.STRING)
+    # Kestra names it `targetOS` (AbstractExecScript); `targetOs` was Roost's spelling, still read.
+    target_os: Any = prop(kind=Kind.STRING, name="targetOS")
+    target_os_alias: Any = prop(kind=Kind.STRING, name="targetOs")
     runner: Any = prop(kind=Kind.STRING, deprecated="is deprecated in Kestra; use taskRunner")
 
     def commands_text(self, ctx: TaskContext[Task], directory: Path) -> list[str]:
@@ -68,7 +72,21 @@ class ScriptTask(Task):
             return ["/bin/sh", "-c"]
         return [_text(a) for a in ctx.render_list(self.interpreter, "interpreter")]
 
+    def extra_env(self, ctx: TaskContext[Task]) -> dict[str, str]:
+        """Environment a task type always sets (dbt's PYTHONUNBUFFERED); the `env` property wins."""
+        return {}
+
+    def line_handler(self, ctx: TaskContext[Task],
+                     forward: Callable[[str, str], None]) -> Callable[[str, str], None]:
+        """What reads each (stream, line) of the process; a tool's own log format can wrap `forward`."""
+        return forward
+
+    def runtime_setup(self, ctx: TaskContext[Task], backend: RunnerBackend, search_path: str) -> ScriptSetup:
+        """What the task's runtime needs on `backend` (python: its env); shell tasks need nothing."""
+        return ScriptSetup()
+
     def run(self, ctx: TaskContext[Task]) -> dict[str, Any]:
+        self._check_target_os(ctx)
         directory = ctx.working_dir or ctx.create_working_directory()
         copy_namespace_files(ctx, directory, self.namespace_files)
         write_input_files(ctx, directory, render_input_files(ctx, self.input_files, "inputFiles"),
@@ -80,12 +98,20 @@ class ScriptTask(Task):
             "outputFiles": {name: str(directory / name)
                             for name in self._literal_output_names(ctx)},
         })
+        user_env = {str(k): _text(v) for k, v in ctx.render_map(self.env, "env").items()} \
+            if self.env is not None else {}
+        backend = select_runner(ctx, self)
+        setup = self.runtime_setup(ctx, backend, user_env.get("PATH") or ctx.environ.get("PATH", os.defpath))
         try:
             lines = self.commands_text(ctx, directory)
-            script = self._shell_script(ctx, lines, directory)
-            outputs = self._execute(ctx, directory, script)
+            script = self._shell_script(ctx, [*setup.before, *self._before_commands(ctx)], lines, directory)
+            outputs = self._execute(ctx, directory, script, backend, self._job_env(ctx, user_env, setup),
+                                    setup)
         finally:
-            script_file_path(directory, ctx.task_run_id).unlink(missing_ok=True)
+            if self.WRITES_SCRIPT_FILE:
+                script_file_path(directory, ctx.task_run_id).unlink(missing_ok=True)
+            if setup.cleanup is not None:
+                setup.cleanup()
         captured = capture_output_files(ctx, directory, render_patterns(ctx, self.output_files, "outputFiles"))
         if output_dir is not None:
             captured.update(capture_output_files(ctx, output_dir, ["**"], base=output_dir))
@@ -111,25 +137,47 @@ class ScriptTask(Task):
         output_dir.mkdir(exist_ok=True)
         return output_dir
 
-    def _shell_script(self, ctx: TaskContext[Task], lines: list[str], directory: Path) -> str:
-        before = [] if self.before_commands is None else [
+    def _check_target_os(self, ctx: TaskContext[Task]) -> None:
+        """Kestra's targetOS: Roost runs commands on POSIX shells, so WINDOWS cannot be honoured."""
+        raw = self.target_os if self.target_os is not None else self.target_os_alias
+        value = (ctx.render_optional_str(raw, "targetOS") or "AUTO").upper()
+        if value not in TARGET_OS:
+            raise TaskFailure(f"property 'targetOS': '{value}' is not one of LINUX, WINDOWS, AUTO")
+        if value == "WINDOWS":
+            raise TaskFailure("property 'targetOS': WINDOWS is not supported: Roost runs commands "
+                              "with a POSIX shell; use LINUX or AUTO (or remove targetOS)")
+
+    def _before_commands(self, ctx: TaskContext[Task]) -> list[str]:
+        return [] if self.before_commands is None else [
             _text(c) for c in ctx.render_list(self.before_commands, "beforeCommands")]
+
+    def _shell_script(self, ctx: TaskContext[Task], before: list[str], lines: list[str],
+                      directory: Path) -> str:
         parts = ([("set -e")] if ctx.render_bool(self.fail_fast, "failFast") else []) + before + lines
         text = "\n".join(parts)
         return _localise_storage_uris(ctx, text, directory)
 
-    def _execute(self, ctx: TaskContext[Task], directory: Path, script: str) -> dict[str, Any]:
-        env = ctx.render_map(self.env, "env") if self.env is not None else {}
+    def _job_env(self, ctx: TaskContext[Task], user_env: dict[str, str], setup: ScriptSetup) -> dict[str, str]:
+        """The task type's env, the runtime's, then the `env` property; an isolated env's bin first on PATH."""
+        env = {**self.extra_env(ctx), **setup.env, **user_env}
+        if setup.path_prefix is not None:
+            env["PATH"] = setup.path_prefix + os.pathsep + (user_env.get("PATH") or ctx.environ.get("PATH", os.defpath))
+        return env
+
+    def _execute(self, ctx: TaskContext[Task], directory: Path, script: str, backend: RunnerBackend,
+                 env: dict[str, str], setup: ScriptSetup) -> dict[str, Any]:
         job = ScriptJob(
             args=[*self.interpreter_args(ctx), script],
             cwd=directory,
-            env={str(k): _text(v) for k, v in env.items()},
+            env=env,
             marker=ctx.task_run_id,
             default_image=self.DEFAULT_IMAGE,
+            volumes=setup.volumes,
         )
-        backend = select_runner(ctx, self)
-        collector = _OutputCollector(ctx)
-        result = backend.run(ctx, job, collector.on_line)
+        collector = OutputCollector(ctx)
+        on_line = self.line_handler(ctx, collector.on_line)
+        # Unwrapped, a pipe read's lines go to the collector as one batch (one log event).
+        result = backend.run(ctx, job, on_line, collector.on_lines if on_line == collector.on_line else None)
         return {
             "exitCode": result.exit_code,
             "vars": collector.vars,
@@ -163,38 +211,6 @@ def _localise_storage_uris(ctx: TaskContext[Task], text: str, directory: Path) -
     return _STORAGE_URI.sub(replace, text) if "kestra:///" in text else text
 
 
-class _OutputCollector:
-    """Turns streamed lines into log events, outputs (`vars`) and metrics."""
-
-    def __init__(self, ctx: TaskContext[Task]) -> None:
-        self.ctx = ctx
-        self.vars: dict[str, Any] = {}
-        self.stdout_lines = 0
-        self.stderr_lines = 0
-        self._lock = threading.Lock()
-
-    def on_line(self, stream: str, text: str) -> None:
-        message = parse_protocol_line(text)
-        if message is None:
-            with self._lock:
-                if stream == "stderr":
-                    self.stderr_lines += 1
-                else:
-                    self.stdout_lines += 1
-            self.ctx.log("ERROR" if stream == "stderr" else "INFO", text)
-            return
-        if message.warning:
-            self.ctx.warn(message.warning)
-        if message.outputs:
-            with self._lock:
-                self.vars.update(message.outputs)
-        for metric in message.metrics:
-            self.ctx.metric(metric.name, metric.type, metric.value, dict(metric.tags))
-        for level, log_message in message.logs:
-            level = level.upper().replace("WARNING", "WARN")
-            self.ctx.log(level if level in LEVELS else "INFO", log_message)
-
-
 @register
 @dataclass(kw_only=True, eq=False)
 class ShellCommands(ScriptTask):
@@ -221,55 +237,53 @@ class ShellScript(ScriptTask):
         return [ctx.render_str(self.script, "script")]
 
 
-def python_command() -> str:
-    """`python` when the PATH has it (Kestra's images do), else this interpreter's sibling python3."""
-    if shutil.which("python"):
-        return "python"
-    return shutil.which("python3") or sys.executable
+@dataclass(kw_only=True, eq=False)
+class PythonTask(ScriptTask):
+    """Kestra's AbstractPythonExecScript: the properties that say where the packages come from."""
+
+    DEFAULT_IMAGE: ClassVar[str] = "python:3.13-slim"  # Kestra 1.x PythonBasedPlugin.DEFAULT_IMAGE
+
+    dependencies: Any = prop(kind=Kind.LIST_OR_STRING)
+    python_version: Any = prop(kind=Kind.STRING)
+    dependency_cache_enabled: Any = prop(True, kind=Kind.BOOL)
+    package_manager: Any = prop(kind=Kind.STRING)
+    # Kestra downloads uv when a worker lacks it; Roost ships uv, so these change nothing.
+    uv_auto_install_enabled: Any = prop(kind=Kind.BOOL)
+    uv_installer_version: Any = prop(kind=Kind.STRING)
+    uv_installer_sha256: Any = prop(kind=Kind.STRING)
+
+    def runtime_setup(self, ctx: TaskContext[Task], backend: RunnerBackend, search_path: str) -> ScriptSetup:
+        return python_setup(ctx, self, backend, search_path)
 
 
 @register
 @dataclass(kw_only=True, eq=False)
-class PythonCommands(ScriptTask):
+class PythonCommands(PythonTask):
     """Commands for a Python project (`python main.py`...), with PYTHONUNBUFFERED set."""
 
     TYPES: ClassVar[tuple[str, ...]] = ("io.kestra.plugin.scripts.python.Commands",)
-    DEFAULT_IMAGE: ClassVar[str] = "python:3.11-slim"
 
     commands: Any = prop(kind=Kind.LIST_OR_STRING, required=True)
-    dependencies: Any = prop(kind=Kind.LIST_OR_STRING)
 
     def commands_text(self, ctx: TaskContext[Task], directory: Path) -> list[str]:
-        return _with_dependencies(ctx, self.dependencies,
-                                  [_text(c) for c in ctx.render_list(self.commands, "commands")])
+        return [_text(c) for c in ctx.render_list(self.commands, "commands")]
 
 
 @register
 @dataclass(kw_only=True, eq=False)
-class PythonScript(ScriptTask):
+class PythonScript(PythonTask):
     """An inline Python script, written to a file in the working directory and run with python."""
 
     TYPES: ClassVar[tuple[str, ...]] = ("io.kestra.plugin.scripts.python.Script",)
-    DEFAULT_IMAGE: ClassVar[str] = "python:3.11-slim"
+    WRITES_SCRIPT_FILE: ClassVar[bool] = True
 
     script: Any = prop(kind=Kind.STRING, required=True)
-    dependencies: Any = prop(kind=Kind.LIST_OR_STRING)
 
     def commands_text(self, ctx: TaskContext[Task], directory: Path) -> list[str]:
         source = ctx.render_str(self.script, "script")
         path = script_file_path(directory, ctx.task_run_id)
         path.write_text(source, encoding="utf-8")
-        return _with_dependencies(ctx, self.dependencies, [f"python {path.name}"])
-
-
-def _with_dependencies(ctx: TaskContext[Task], raw: Any, commands: list[str]) -> list[str]:
-    if raw is None:
-        return commands
-    packages = [_text(p) for p in ctx.render_list(raw, "dependencies")]
-    if not packages:
-        return commands
-    quoted = " ".join("'" + p.replace("'", "'\\''") + "'" for p in packages)
-    return [f"python -m pip install --quiet {quoted}", *commands]
+        return [f"python {path.name}"]
 
 
 def iter_script_types() -> Iterator[type[ScriptTask]]:

@@ -37,6 +37,7 @@ class WorkingDirectory(FlowableTask):
 
     TYPES: ClassVar[tuple[str, ...]] = (
         "io.kestra.plugin.core.flow.WorkingDirectory", "io.kestra.core.tasks.flows.WorkingDirectory",
+        "io.kestra.core.tasks.flows.Worker",
     )
 
     tasks: list[Task] = prop(factory=list, kind=Kind.TASKS, required=True, dynamic=False)

@@ -244,11 +244,11 @@ def epoch(value: Any, scale: int, timeZone: Any = None, existingFormat: str | No
     return micros * scale // 1_000_000
 
 
-def now(timeZone: Any = None, format: str | None = None,  # noqa: A002
-        locale: Any = None) -> Any:
-    """`now()`: the current time in `timeZone` (UTC by default); a string when `format` is given."""
-    current = dt.datetime.now(zone(timeZone))
-    return format_in_zone(current, format) if format is not None else current
+def now(timeZone: Any = None, format: str = "iso",  # noqa: A002
+        locale: Any = None) -> str:
+    """`now()`: the current time in `timeZone` (UTC by default), written as Kestra's NowFunction
+    writes it: the `iso` format, always six fraction digits (`2024-01-02T03:04:05.123000Z`)."""
+    return format_in_zone(dt.datetime.now(zone(timeZone)), format)
 
 
 __all__ = ["DAYS", "MONTHS", "add_to_date", "date_add", "epoch", "format_date", "now", "to_datetime", "zone"]

@@ -36,9 +36,7 @@ KNOWN_NAMES = KnownNames(
     functions=FUNCTION_NAMES,
     filters=frozenset(FILTERS),
     tests=frozenset(TESTS),
-    unsupported={**UNSUPPORTED_FUNCTIONS,
-                 "className": "the filter 'className' shows Java classes, which Roost values do not have",
-                 "toIon": "the filter 'toIon' is not available in Roost (Ion is not supported)"},
+    unsupported=UNSUPPORTED_FUNCTIONS,
 )
 
 

@@ -21,6 +21,7 @@ from jinja2 import Undefined
 
 from engine.template import dates, filters_text
 from engine.template.errors import TemplateError
+from engine.template.filters_kestra import class_name, to_ion
 from engine.template.lookups import MissingValueError
 from engine.template.number_format import format_number, parse_number
 from engine.template.values import describe_type, fail_if_undefined, is_number, print_value, to_json
@@ -278,10 +279,11 @@ _FILTERS: dict[str, Callable[..., Any]] = {
     "timestampNano": lambda v, **kw: dates.epoch(v, 1_000_000_000, **kw),
     "title": filters_text.title, "trim": filters_text.trim, "upper": filters_text.upper,
     "urldecode": filters_text.urldecode, "urlencode": filters_text.urlencode, "values": values,
+    "className": class_name,
 }
 _NULL_AWARE: dict[str, Callable[..., Any]] = {
     "length": length, "toJson": to_json_filter, "json": to_json_filter, "jsonEncode": to_json_filter,
-    "yaml": yaml_filter,
+    "yaml": yaml_filter, "toIon": to_ion,
 }
 
 FILTERS: dict[str, Callable[..., Any]] = {

@@ -23,6 +23,11 @@ from jinja2.runtime import Context
 
 from engine.template import dates
 from engine.template.errors import TemplateError
+from engine.template.functions_kestra import (
+    KESTRA_CONTEXT_FUNCTIONS,
+    KESTRA_PLAIN_FUNCTIONS,
+    error_logs,
+)
 from engine.template.lookups import MissingValueError
 from engine.template.operators import inclusive_range
 from engine.template.services import TemplateServices
@@ -70,6 +75,15 @@ def file_size(context: Context, path: Any = None) -> Any:
 
 def file_exists(context: Context, path: Any = None) -> Any:
     return _state(context).services.file_exists(_text_argument(path, "fileExists", "a path"))
+
+
+def kv(context: Context, key: Any = None, namespace: Any = None, errorOnMissing: Any = False) -> Any:
+    """Kestra's KvFunction: `kv('key')`, `kv('key', 'ns', true)`, `kv(key=..., namespace=...)`."""
+    if key is None:
+        raise TemplateError("The 'kv' function expects an argument 'key'.")
+    name = _text_argument(key, "kv", "the key")
+    space = None if namespace is None else _text_argument(namespace, "kv", "the namespace")
+    return _state(context).services.kv(name, space, errorOnMissing is True)
 
 
 def is_file_empty(context: Context, path: Any = None) -> bool:
@@ -194,15 +208,17 @@ def _strict(name: str, function: Callable[..., Any], needs_context: bool) -> Cal
 
 _CONTEXT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "secret": secret, "read": read, "fileSize": file_size, "fileExists": file_exists,
-    "isFileEmpty": is_file_empty, "fileEmpty": is_file_empty, "render": render,
+    "isFileEmpty": is_file_empty, "fileEmpty": is_file_empty, "render": render, "kv": kv,
     "renderOnce": render_once, "printContext": print_context, "fetchContext": print_context,
     "currentEachOutput": current_each_output,
+    "errorLogs": lambda context: error_logs(_state(context).services),  # the task's own logs
+    **KESTRA_CONTEXT_FUNCTIONS,
 }
 _PLAIN_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "now": dates.now, "fromJson": from_json, "json": from_json, "jsonDecode": from_json,
     "yaml": from_yaml, "uuid": uuid, "id": short_id, "randomInt": random_int,
     "randomPort": random_port, "range": inclusive_range, "max": _extreme(max, "max"),
-    "min": _extreme(min, "min"),
+    "min": _extreme(min, "min"), **KESTRA_PLAIN_FUNCTIONS,
 }
 
 #: Every function, under the `fn__` name the translated templates call.
@@ -215,9 +231,8 @@ FUNCTION_NAMES = frozenset([*_CONTEXT_FUNCTIONS, *_PLAIN_FUNCTIONS])
 #: Kestra functions Roost does not provide, with the reason given to the user.
 UNSUPPORTED_FUNCTIONS = {
     name: f"the function '{name}()' needs a Kestra server and is not available in Roost"
-    for name in ("kv", "http", "encrypt", "decrypt", "fileURI", "fromIon", "ionDecode", "errorLogs",
-                 "tasksWithState", "subflowOutputs", "iterationOutput", "iterationOutputs",
-                 "loopOutputs", "parentOutput", "fake", "isPublicHoliday")
+    for name in ("http", "encrypt", "decrypt", "ionDecode", "tasksWithState", "subflowOutputs",
+                 "iterationOutput", "iterationOutputs", "loopOutputs", "parentOutput", "fake", "isPublicHoliday")
 }
 UNSUPPORTED_FUNCTIONS.update({
     name: f"the function '{name}()' belongs to Pebble blocks and macros, which Roost does not support"

@@ -2,8 +2,8 @@
 
 Kestra writes maps and lists as compact JSON (Jackson), booleans as `true`/`false`,
 null as nothing, Java doubles with `Double.toString` (`3.0`, `0.93`, `1.0E7`) and
-instants with `Instant.toString` (`2024-01-02T03:04:05.123Z`). Flows compare these
-strings, so Roost prints the same.
+instants with `Instant.toString` (`2024-01-02T03:04:05.123Z`) and durations with
+`Duration.toString` (`PT1M30S`, `PT36H`). Flows compare these strings, so Roost prints the same.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def print_value(value: Any) -> str:
         return format_datetime(value)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return java_duration(value)
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()
     return str(value)  # Decimal (BigDecimal.toString keeps its scale) and anything else
@@ -66,6 +68,8 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, dt.timedelta):
+        return java_duration(value)
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()
     if value is None or isinstance(value, str | int | float | bool):
@@ -99,6 +103,27 @@ def format_double(value: float) -> str:
     exponent = len(digits) - 1 + int(digits_tuple.exponent)
     mantissa = digits[0] + "." + (digits[1:] or "0")
     return f"{sign}{mantissa}E{exponent}"
+
+
+def java_duration(value: dt.timedelta) -> str:
+    """Java's `Duration.toString`: hours never fold into days (`PT36H`), each field carries
+    the sign (`PT-1M-30S`), fractions lose trailing zeros (`PT0.1S`); zero is `PT0S`."""
+    micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    if micros == 0:
+        return "PT0S"
+    seconds, fraction = divmod(micros, 1_000_000)  # floor, as Java keeps 0 <= nanos < 1e9
+    total = seconds + 1 if seconds < 0 and fraction else seconds
+    sign = -1 if total < 0 else 1
+    hours, rest = divmod(abs(total), 3600)           # Java's `/` and `%` truncate toward zero
+    hours, minutes, secs = sign * hours, sign * (rest // 60), sign * (rest % 60)
+    text = "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if secs == 0 and fraction == 0:
+        return text
+    text += "-0" if seconds < 0 and fraction and secs == 0 else str(secs)
+    if fraction:
+        digits = f"{(1_000_000 - fraction) if seconds < 0 else fraction:06d}".rstrip("0")
+        text += "." + digits
+    return text + "S"
 
 
 def format_datetime(value: dt.datetime) -> str:

@@ -20,6 +20,7 @@ from engine.triggers.properties import Prop, Report, as_duration
 from engine.triggers.state import TriggerState
 
 POLLING, SCHEDULE, WEBHOOK = "polling", "schedule", "webhook"
+FLOW = "flow"  # fired by another execution's state change (see flow_trigger.py), no thread
 
 
 @dataclass(frozen=True, order=True)
@@ -112,7 +113,9 @@ class TriggerContext(Protocol):
         """The trigger property `name`, rendered for this poll (a template error names it)."""
         ...
 
-    def render(self, value: Any, name: str) -> Any: ...
+    def render(self, value: Any, name: str, extra: Mapping[str, Any] | None = None) -> Any:
+        """`value` rendered for this poll, with `extra` variables on top (an HTTP `response`)."""
+        ...
 
     def state(self, default_key: str, ttl: timedelta | None) -> TriggerState:
         """The trigger's dedup state (what it saw already), stored across runs."""

@@ -107,14 +107,15 @@ class LocalFilesTrigger(Trigger):
         if not fired:
             state.save()
             return None
-        files = [self._store(ctx, path, stat, change) for path, stat, change in fired]
+        files = [self.stored_file(ctx, path, stat, change) for path, stat, change in fired]
         self._apply_action(ctx, folder, files)
         state.save()
         names = ", ".join(f["name"] for f in files)
         return TriggerFiring({"files": files}, ctx.execution_id,
                              summary=f"{len(files)} file(s) in {folder}: {names}")
 
-    def _store(self, ctx: TriggerContext, path: Path, stat: os.stat_result, change: str) -> dict[str, Any]:
+    def stored_file(self, ctx: TriggerContext, path: Path, stat: os.stat_result, change: str) -> dict[str, Any]:
+        """`path` copied into internal storage: its `trigger.files` entry (also for `--fire`)."""
         uri = ctx.storage_uri(path.name)
         try:
             ctx.put_file(uri, path)

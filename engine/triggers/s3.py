@@ -6,18 +6,19 @@ that `on` says are new or changed (state in the history database), download each
 into internal storage under the execution about to start
 (`kestra:///<ns>/<flow>/executions/<id>/trigger/<triggerId>/<file>`), apply `action`
 (MOVE lands at `moveTo.key` + the key's base name), then start ONE execution with
-`trigger.objects`. boto3 is imported only here, when a poll runs.
+`trigger.objects`. The client comes from engine/store/s3_client.py (shared with the S3
+tasks); boto3 is imported only when a poll runs.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from engine.core.records import iso
+from engine.store.s3_client import S3Connection, key_matches, move_target, s3_client
 from engine.triggers.base import POLLING, Trigger, TriggerContext, TriggerFiring
 from engine.triggers.properties import (
     Prop,
@@ -36,16 +37,8 @@ FILTERS = ("FILES", "DIRECTORY", "BOTH")
 ACTIONS = ("MOVE", "DELETE", "NONE")
 
 
-@dataclass(frozen=True)
-class Connection:
-    """Rendered connection properties; the secret ones never reach a log line."""
-
-    endpoint: str | None
-    region: str | None
-    access_key: str | None
-    secret_key: str | None
-    session_token: str | None
-    path_style: bool
+# The connection and client builder are shared with the S3 tasks (engine/store/s3_client.py).
+Connection = S3Connection
 
 
 class S3Trigger(Trigger):
@@ -185,14 +178,8 @@ class S3Trigger(Trigger):
         with target.open("wb") as out:
             for chunk in response["Body"].iter_chunks(1 << 20):
                 out.write(chunk)
-        modified: datetime | None = item.get("LastModified")
-        found: dict[str, Any] = {"uri": uri, "key": key, "etag": item.get("ETag"), "size": item.get("Size"),
-                                 "lastModified": iso(modified)}
-        if item.get("Owner"):
-            found["owner"] = {"id": item["Owner"].get("ID"), "displayName": item["Owner"].get("DisplayName")}
-        found["changeType"] = change
         ctx.log("DEBUG", f"downloaded s3://{bucket}/{key} to {uri}")
-        return {k: v for k, v in found.items() if v is not None}
+        return object_variables(uri, item, change)
 
     def _apply_action(self, ctx: TriggerContext, client: Any, bucket: str, keys: list[str]) -> None:
         action = as_enum(ctx.prop("action"), "action", ACTIONS, "NONE")
@@ -213,37 +200,20 @@ class S3Trigger(Trigger):
                 ctx.log("DEBUG", f"moved s3://{bucket}/{key} to s3://{target_bucket}/{target_key}")
 
 
-def move_target(move_key: str, key: str) -> str:
-    """Kestra's MOVE target: `stripEnd(moveTo.key + "/", "/") + "/" + getName(key)`."""
-    return (move_key + "/").rstrip("/") + "/" + key.rsplit("/", 1)[-1]
+def object_variables(uri: str, item: dict[str, Any], change: str) -> dict[str, Any]:
+    """One entry of `trigger.objects` for a listed S3 `item` (boto3's shape) stored at `uri`.
+
+    Shared with `roost run --fire` (engine/scheduling/simulate.py), so a simulated object has
+    exactly the keys and formats of a real one.
+    """
+    modified: datetime | None = item.get("LastModified")
+    found: dict[str, Any] = {"uri": uri, "key": item["Key"], "etag": item.get("ETag"), "size": item.get("Size"),
+                             "lastModified": iso(modified)}
+    if item.get("Owner"):
+        found["owner"] = {"id": item["Owner"].get("ID"), "displayName": item["Owner"].get("DisplayName")}
+    found["changeType"] = change
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def _matches(key: str, pattern: re.Pattern[str] | None, kind: str) -> bool:
-    if pattern is not None and pattern.fullmatch(key) is None:
-        return False
-    if kind == "FILES":
-        return not key.endswith("/")
-    if kind == "DIRECTORY":
-        return key.endswith("/")
-    return True
-
-
-def s3_client(connection: Connection) -> Any:
-    """A boto3 S3 client as the AWS SDK in Kestra builds it: explicit keys, else the default chain."""
-    import boto3
-    from botocore.config import Config
-
-    options: dict[str, Any] = {}
-    if connection.endpoint:
-        options["endpoint_url"] = connection.endpoint
-    if connection.region:
-        options["region_name"] = connection.region
-    if connection.access_key and connection.secret_key:
-        options["aws_access_key_id"] = connection.access_key
-        options["aws_secret_access_key"] = connection.secret_key
-        if connection.session_token:
-            options["aws_session_token"] = connection.session_token
-    config = Config(s3={"addressing_style": "path"} if connection.path_style else {},
-                    connect_timeout=10, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"})
-    # A session per client: boto3's default session is not safe to share between threads.
-    return boto3.session.Session().client("s3", config=config, **options)
+    return key_matches(key, pattern, kind)

@@ -84,6 +84,16 @@ class ScheduleTrigger(Trigger):
     def late_maximum_delay(self) -> timedelta | None:
         return as_duration(self.props.get("lateMaximumDelay"), "lateMaximumDelay", None)
 
+    @property
+    def schedule_conditions(self) -> list[Any]:
+        """`conditions` (and the older `scheduleConditions`): tested on each date before it fires."""
+        found: list[Any] = []
+        for name in ("conditions", "scheduleConditions"):
+            value = self.props.get(name)
+            if isinstance(value, list):
+                found.extend(value)
+        return found
+
     def next_after(self, moment: datetime) -> datetime:
         return self.schedule.next_after(moment)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.workdir.manifest import ChangeKind, FileChange, format_bytes
+from engine.workdir.manifest import ChangeKind, FileChange, format_bytes, sizes_text
 from engine.workdir.snapshots import ExecutionSnapshots, SnapshotError
 from engine.workdir.tracking import after_name
 
@@ -37,15 +37,6 @@ class ChangeContents:
 
     old: bytes | None
     new: bytes | None
-
-
-def sizes_text(change: FileChange) -> str:
-    """``1.2 KiB`` (added), ``88 B`` (deleted), ``300 B → 412 B`` (modified)."""
-    if change.kind == ChangeKind.ADDED:
-        return format_bytes(change.size_after or 0)
-    if change.kind == ChangeKind.DELETED:
-        return format_bytes(change.size_before or 0)
-    return f"{format_bytes(change.size_before or 0)} → {format_bytes(change.size_after or 0)}"
 
 
 def read_change(snapshots_root: Path, execution_id: str, task_run_id: str, task_id: str,

@@ -162,6 +162,10 @@ def _digest_file(name: str, size: int, dir_fd: int) -> str | None:
     return digest_bytes(data) if len(data) == size else None
 
 
+digest_file = _digest_file
+"""Public for `engine.workdir.rescan`, which re-reads the files a watch named."""
+
+
 def scan(directory: os.PathLike[str] | str, previous: Manifest | None = None) -> Manifest:
     """Walk `directory` with os.scandir (iteratively, so depth is unlimited), lstat only,
     never following symlinks; FIFOs, sockets and devices are left out.
@@ -306,6 +310,8 @@ def compare(before: Manifest, after: Manifest) -> ChangeSet:
     the mtime differ. A change of type, symlink target or executable bits counts too;
     a bare `touch` of a hashed file does not.
     """
+    if after is before:  # the watch saw nothing: the very same manifest
+        return ChangeSet()
     old = before.entries
     changes: list[FileChange] = []
     for path, new in after.entries.items():
@@ -343,3 +349,12 @@ def format_bytes(size: int) -> str:
             return f"{text} {unit}"
         value /= 1024
     return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+def sizes_text(change: FileChange) -> str:
+    """``1.2 KiB`` (added), ``88 B`` (deleted), ``300 B → 412 B`` (modified)."""
+    if change.kind == ChangeKind.ADDED:
+        return format_bytes(change.size_after or 0)
+    if change.kind == ChangeKind.DELETED:
+        return format_bytes(change.size_before or 0)
+    return f"{format_bytes(change.size_before or 0)} → {format_bytes(change.size_after or 0)}"

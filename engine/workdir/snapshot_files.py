@@ -11,12 +11,14 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from engine.workdir.manifest import (
     DIGEST_BYTES,
     SMALL_FILE_BYTES,
+    FileEntry,
     Manifest,
     digest_bytes,
     entry_from_json,
@@ -28,6 +30,7 @@ READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXE
 CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 """A new file only: nothing is overwritten, nothing is written through a symlink."""
 _CHUNK = 1 << 20
+_S_IFMT, _S_IFREG, _S_IFLNK = 0o170000, 0o100000, 0o120000
 
 
 def is_inside(path: str) -> bool:
@@ -146,6 +149,12 @@ def read_manifest(folder: Path, name: str, max_chain: int, names: re.Pattern[str
             raise ValueError(f"{current}.json ({exc})") from None
         chain.append(data)
         current = data.get("base") if isinstance(data, dict) else None
+    return fold_manifest_chain(chain)
+
+
+def fold_manifest_chain(chain: list[Any]) -> Manifest:
+    """A manifest from its chain as read (newest first, the full manifest last): the deltas
+    applied oldest to newest; ValueError when one has the wrong shape."""
     try:
         manifest = Manifest.from_json(chain.pop())
         while chain:
@@ -153,3 +162,46 @@ def read_manifest(folder: Path, name: str, max_chain: int, names: re.Pattern[str
     except (TypeError, AttributeError, KeyError) as exc:
         raise ValueError(f"a manifest of the wrong shape ({exc!r})") from None
     return manifest
+
+
+def fill_directory(manifest: Manifest, folder: Path, open_blob: Callable[[FileEntry], int]) -> None:
+    """Write what `manifest` lists into the empty `folder`: directories, files from their
+    blobs (`open_blob` opens one), then symlinks last, so no file is written through one.
+    ValueError names what is damaged in the manifest."""
+    made = {""}
+    for directory in sorted(manifest.directories):
+        os.makedirs(f"{folder}/{directory}", exist_ok=True)
+        made.add(directory)
+    links = []
+    for path, entry in manifest.entries.items():
+        kind = entry.mode & _S_IFMT
+        if kind == _S_IFLNK and entry.link is not None:
+            links.append(entry)
+            continue
+        if kind != _S_IFREG:
+            raise ValueError(f"{path} is neither file nor symlink")
+        parent = path.rpartition("/")[0]
+        if parent not in made:
+            os.makedirs(f"{folder}/{parent}", exist_ok=True)
+            made.add(parent)
+        blob = open_blob(entry)
+        try:
+            restore_file(blob, f"{folder}/{path}", entry.mode, entry.mtime_ns)
+        finally:
+            os.close(blob)
+    linked = {entry.path for entry in links}
+    for entry in links:  # last: no file above was written through one
+        if any(parent in linked for parent in _parents(entry.path)):
+            raise ValueError(f"{entry.path} is below a symlink")
+        dest = folder / entry.path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(entry.link or "", dest)
+        try:
+            os.utime(dest, ns=(entry.mtime_ns, entry.mtime_ns), follow_symlinks=False)
+        except (NotImplementedError, OSError):
+            pass  # a symlink's own mtime is cosmetic
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]

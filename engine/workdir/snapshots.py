@@ -2,10 +2,13 @@
 
 Layout under ROOT/<execution_id>/:
   blobs/ab/cdef…   one copy per distinct content (named by its blake2b digest)
-  manifests/<name>.json   what the directory held; a delta against an earlier snapshot of
-                          the same directory when that is much smaller
-  missing/<name>.txt      why a snapshot was not stored (cap exceeded, unreadable file…)
-  tmp/                    blobs and manifests being written, renamed into place when whole
+  journal.tsv      every record in write order (see `engine.workdir.snapshot_journal`): what
+                   the directory held, a delta against the previous snapshot of the same
+                   directory when that is much smaller, an alias when nothing changed since
+                   it, or why a snapshot was not stored (cap exceeded, unreadable file…)
+  tmp/             blobs being written, renamed into place when whole
+Executions recorded before the journal have manifests/<name>.json and missing/<name>.txt
+instead; those are still read.
 
 Blobs are copies, never hard links: a task that rewrites a file in place would otherwise
 rewrite the snapshot too. The manifest says which contents are already stored, so an
@@ -15,7 +18,6 @@ incremental snapshot copies only the files a task changed, and writes only the d
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 import shutil
@@ -30,18 +32,19 @@ from engine.workdir.manifest import FileEntry, Manifest, format_bytes, settled
 from engine.workdir.snapshot_files import (
     READ_FLAGS,
     copy_hashing,
+    fill_directory,
     is_inside,
     manifest_delta,
     read_manifest,
-    restore_file,
     unlink_quietly,
 )
+from engine.workdir.snapshot_journal import JOURNAL_NAME, JournalIndex, JournalWriter
 
 _MAX_CHAIN = 16
 """Longest run of delta manifests before a full one, so reading a snapshot stays cheap."""
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
 _BLOB_KEY = re.compile(r"[0-9a-f]{32}")
-_S_IFMT, _S_IFREG, _S_IFLNK = 0o170000, 0o100000, 0o120000
+_S_IFMT, _S_IFREG = 0o170000, 0o100000
 
 
 class SnapshotError(Exception):
@@ -96,8 +99,14 @@ class ExecutionSnapshots:
         self._tmp_dir = str(self.folder / "tmp")
         self._tmp_ready = False
         self._tmp_counter = itertools.count()
+        self._journal = JournalWriter(self.folder / JOURNAL_NAME)
+        self._stored: set[str] = set()
+        self._index: tuple[int, JournalIndex] | None = None  # (journal size, its index), for reads
+        self._legacy = False
         if cap_bytes > 0:  # a writer; readers must not sweep a running writer's tmp/
             self._load_blobs()
+            self._stored = self._journal.stored_names()
+            self._legacy = (self.folder / "manifests").is_dir()
 
     @staticmethod
     def open_existing(root: Path, execution_id: str) -> ExecutionSnapshots:
@@ -127,11 +136,15 @@ class ExecutionSnapshots:
         if self.cap_bytes <= 0:
             return self._refuse(name, "snapshots are off (roost.toml [replay] snapshotCapMB = 0)")
         with self._lock:
-            if self.has(name):
+            if name in self._stored or (self._legacy and self._legacy_has(name)):
                 return SnapshotResult(False, f"a snapshot named {name} was already recorded; "
                                              "the first one is kept", 0)
             added: list[tuple[str, int]] = []
             base = self._bases.get(str(directory))
+            if base is not None and manifest is base.source:  # nothing ran since the last record
+                self._journal.alias(name, base.name)
+                self._stored.add(name)
+                return SnapshotResult(True, None, 0)
             try:
                 stored, changed = self._copy_changed(Path(directory), manifest, base, added)
                 as_delta = self._write_manifest(name, stored, changed, base)
@@ -143,15 +156,13 @@ class ExecutionSnapshots:
                 return self._refuse(name, f"the snapshot could not be written ({exc})")
             depth = base.depth + 1 if base is not None and as_delta else 0
             self._bases[str(directory)] = _Base(name, stored, manifest, depth)
-            (self.folder / "missing" / f"{name}.txt").unlink(missing_ok=True)
+            self._stored.add(name)
             return SnapshotResult(True, None, sum(size for _, size in added))
 
     def _copy_changed(self, directory: Path, manifest: Manifest, base: _Base | None,
                       added: list[tuple[str, int]]) -> tuple[Manifest, list[str]]:
         """Copy the contents not stored yet. Returns the manifest to store (every file with its
         blob key) and the paths whose entries are not the base's."""
-        if base is not None and manifest is base.source:  # nothing ran since the last record
-            return base.manifest, []
         source = base.source.entries if base is not None else {}
         known = base.manifest.entries if base is not None else {}
         entries: dict[str, FileEntry] = {}
@@ -254,23 +265,20 @@ class ExecutionSnapshots:
         """Write the manifest, as a delta against `base` when that is much smaller; True if so."""
         data = manifest_delta(base.name, base.manifest, stored, changed) \
             if base is not None and base.depth + 1 < _MAX_CHAIN else None
-        self._write_atomic(self.folder / "manifests" / f"{name}.json", json.dumps(
-            data if data is not None else stored.to_json() | {"base": None}, separators=(",", ":")))
+        self._journal.stored(name, data if data is not None else stored.to_json() | {"base": None})
         return data is not None
 
     def _refuse(self, name: str, reason: str) -> SnapshotResult:
         try:
-            self._write_atomic(self.folder / "missing" / f"{name}.txt", reason + "\n")
+            self._journal.missing(name, reason)
         except OSError:
             pass  # the result still says why; replay will say "no snapshot was recorded"
         return SnapshotResult(False, reason, 0)
 
-    def _write_atomic(self, path: Path, text: str) -> None:
-        tmp = self._tmp_path()
-        with open(tmp, "x", encoding="utf-8") as out:
-            out.write(text)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, path)
+    def close(self) -> None:
+        """Close the journal (a later `record` opens it again)."""
+        with self._lock:
+            self._journal.close()
 
     def _tmp_path(self) -> str:
         if not self._tmp_ready:
@@ -284,7 +292,21 @@ class ExecutionSnapshots:
     # --- reading ---------------------------------------------------------------------
 
     def has(self, name: str) -> bool:
-        return _NAME.fullmatch(name) is not None and (self.folder / "manifests" / f"{name}.json").is_file()
+        return _NAME.fullmatch(name) is not None and (self._read_index().has(name) or self._legacy_has(name))
+
+    def _legacy_has(self, name: str) -> bool:
+        return (self.folder / "manifests" / f"{name}.json").is_file()
+
+    def _read_index(self) -> JournalIndex:
+        """The journal as it is now; read again only when it grew (a running writer's)."""
+        path = self.folder / JOURNAL_NAME
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = -1
+        if self._index is None or self._index[0] != size:
+            self._index = (size, JournalIndex.load(path))
+        return self._index[1]
 
     def missing_reason(self, name: str) -> str | None:
         """Why `name` has no snapshot; None when it has one."""
@@ -292,6 +314,9 @@ class ExecutionSnapshots:
             return None
         try:
             _check_name(name, "snapshot name")
+            reason = self._read_index().missing_reason(name)
+            if reason is not None:
+                return reason
             return (self.folder / "missing" / f"{name}.txt").read_text(encoding="utf-8").strip()
         except (OSError, SnapshotError):
             return "no snapshot was recorded"
@@ -304,6 +329,9 @@ class ExecutionSnapshots:
 
     def _resolve(self, name: str) -> Manifest:
         try:
+            index = self._read_index()
+            if index.has(name):
+                return index.manifest(name, _MAX_CHAIN)
             return read_manifest(self.folder / "manifests", name, _MAX_CHAIN, _NAME)
         except ValueError as exc:
             raise SnapshotError(f"snapshot {name} is damaged: {exc}") from None
@@ -352,46 +380,15 @@ class ExecutionSnapshots:
         building = target.parent / f".{target.name}.restoring-{uuid.uuid4().hex[:8]}"
         try:
             building.mkdir()
-            self._fill(name, manifest, building)
+            try:
+                fill_directory(manifest, building, lambda entry: self._open_blob(name, entry))
+            except ValueError as exc:
+                raise SnapshotError(f"snapshot {name} is damaged: {exc}") from None
             os.replace(building, target)
         except OSError as exc:
             raise SnapshotError(f"cannot restore snapshot {name} into {target}: {exc}") from None
         finally:
             shutil.rmtree(building, ignore_errors=True)
-
-    def _fill(self, name: str, manifest: Manifest, folder: Path) -> None:
-        made = {""}
-        for directory in sorted(manifest.directories):
-            os.makedirs(f"{folder}/{directory}", exist_ok=True)
-            made.add(directory)
-        links = []
-        for path, entry in manifest.entries.items():
-            kind = entry.mode & _S_IFMT
-            if kind == _S_IFLNK and entry.link is not None:
-                links.append(entry)
-                continue
-            if kind != _S_IFREG:
-                raise SnapshotError(f"snapshot {name} is damaged: {path} is neither file nor symlink")
-            parent = path.rpartition("/")[0]
-            if parent not in made:
-                os.makedirs(f"{folder}/{parent}", exist_ok=True)
-                made.add(parent)
-            blob = self._open_blob(name, entry)
-            try:
-                restore_file(blob, f"{folder}/{path}", entry.mode, entry.mtime_ns)
-            finally:
-                os.close(blob)
-        linked = {entry.path for entry in links}
-        for entry in links:  # last: no file above was written through one
-            if any(parent in linked for parent in _parents(entry.path)):
-                raise SnapshotError(f"snapshot {name} is damaged: {entry.path} is below a symlink")
-            dest = folder / entry.path
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(entry.link or "", dest)
-            try:
-                os.utime(dest, ns=(entry.mtime_ns, entry.mtime_ns), follow_symlinks=False)
-            except (NotImplementedError, OSError):
-                pass  # a symlink's own mtime is cosmetic
 
 
 def prune_snapshots(root: Path, keep: Iterable[str]) -> int:
@@ -414,11 +411,6 @@ def _check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or _NAME.fullmatch(name) is None:
         raise SnapshotError(f"{what} {name!r} must be letters, digits, '_', '-' or '.' "
                             "(not starting with '.' or '-')")
-
-
-def _parents(path: str) -> list[str]:
-    parts = path.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _stat_key(entry: FileEntry) -> tuple[str, int, int, int, int]:

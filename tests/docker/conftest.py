@@ -22,7 +22,7 @@ from engine.runners.docker_engine import (
 )
 from tests.conftest import require_in_ci
 
-TEST_IMAGES = ("python:3.11-slim", "ubuntu")
+TEST_IMAGES = ("python:3.11-slim", "python:3.13-slim", "ubuntu")
 SETUP_HINT = "run `bash tests/services/start.sh` as root (it installs docker.io, starts dockerd " \
              "and builds the test images)"
 
@@ -38,6 +38,14 @@ class DockerHarness:
         filters = [f"{LABEL_MANAGED}=true", f"{LABEL_PID}={os.getpid()}",
                    *(f"{k}={v}" for k, v in labels.items())]
         return list(self.engine.api.containers(all=True, filters={"label": filters}))
+
+
+@pytest.fixture(autouse=True)
+def runner_auto_for_the_engine(request: pytest.FixtureRequest) -> None:
+    """These tests are about containers: their `engine` runs under auto (the user's default), not
+    the suite's ROOST_RUNNER=process (tests/conftest.py); `--runner` options still win."""
+    if "engine" in request.fixturenames:
+        request.getfixturevalue("engine").runtime.environ["ROOST_RUNNER"] = "auto"
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,8 @@ tasks:
 """, options=DOCKER)
     assert result.state == "SUCCESS", result.logs()
     workdir = result.run_of("in_container").working_dir
-    assert result.logs("in_container") == [f"sees from-host in {workdir}"]
+    assert result.logs("in_container") == ["running in container python:3.11-slim",
+                                           f"sees from-host in {workdir}"]
     assert result.logs("back_on_host") == [f"from-container {workdir}"]
     assert result.run_of("in_container").runner == "docker python:3.11-slim"
     assert result.run_of("on_host").runner == "process"
@@ -154,7 +155,7 @@ tasks:
       - printf 'no newline at the end' >&2
 """, options=DOCKER, on_event=released_once(shared / "seen-first", "slow", "first"))
     # "second": the partial line held while the script waited, joined when it went on
-    assert result.logs("slow") == ["first", "second", "no newline at the end"]
+    assert result.logs("slow") == ["running in container ubuntu", "first", "second", "no newline at the end"]
 
 
 def test_timeout_kills_and_removes_the_container(engine, docker):
@@ -170,7 +171,7 @@ tasks:
       - sleep 60
 """, options=DOCKER)
     assert result.state == "FAILED"  # the sleep would have ended in SUCCESS
-    assert result.logs("sleepy")[0] == "started"
+    assert result.logs("sleepy")[:2] == ["running in container ubuntu", "started"]
     assert any("timed out" in line for line in result.logs("sleepy"))
     assert docker.our_containers(**{"io.roost.task-run": result.run_of("sleepy").id}) == []
 
@@ -239,7 +240,7 @@ tasks:
       - echo "volume=$(cat /data/data.txt)"
 """, options=DOCKER)
     assert result.state == "SUCCESS", result.logs()
-    assert result.logs("opts") == ["uid=4321", "env=task-env,runner-env", "net=lo ",
+    assert result.logs("opts")[1:] == ["uid=4321", "env=task-env,runner-env", "net=lo ",
                                    "hosts=10.1.2.3", f"mem={64 * 1024 * 1024}", "cpu=50000",
                                    "volume=mounted"]
 
@@ -257,7 +258,7 @@ tasks:
       - echo $GREETING
 """, options=DOCKER)
     assert result.state == "SUCCESS", result.logs()
-    assert result.logs("ep") == ["from-entrypoint"]
+    assert result.logs("ep") == ["running in container ubuntu", "from-entrypoint"]
 
 
 def test_unsupported_runner_option_is_named_once(engine, docker):
@@ -321,7 +322,7 @@ tasks:
     tasks:""" + branch("a", "ubuntu") + branch("b", "ubuntu") + branch("c", "python:3.11-slim") + "\n",
                         options=DOCKER)
     assert result.state == "SUCCESS", result.logs()
-    assert [result.logs(t) for t in "abc"] == [["met"]] * 3
+    assert [result.logs(t)[1:] for t in "abc"] == [["met"]] * 3
     assert [result.run_of(t).outputs["vars"]["who"] for t in "abc"] == ["a", "b", "c"]
     # and by the task runs' own clocks: every one started before any ended
     runs = [result.run_of(t) for t in "abc"]

@@ -251,18 +251,20 @@ def test_given_value_overrides_the_default():
     assert resolve({"id": "n", "type": "INT", "defaults": 3}, {"n": "7"}) == {"n": 7}
 
 
-def test_unknown_provided_input_is_refused_listing_the_declared_ones():
+def test_unknown_provided_input_is_ignored_listing_the_declared_ones():
+    # Kestra drops values for undeclared inputs; Roost says so in a WARN line.
     defs = definitions({"id": "a", "type": "STRING", "required": False},
                        {"id": "b", "type": "STRING", "required": False})
-    with pytest.raises(InputError) as info:
-        resolve_inputs(defs, {"x": "1"}, store_file=_no_files)
-    assert info.value.input_id == "x"
-    assert info.value.message == "unknown input 'x'; the flow declares: a, b"
+    told: list[str] = []
+    assert resolve_inputs(defs, {"x": "1"}, store_file=_no_files, on_unknown=told.append) == {
+        "a": None, "b": None}
+    assert told == ["input 'x' is not declared by the flow and is ignored; the flow declares: a, b"]
 
 
 def test_unknown_input_for_a_flow_without_inputs_says_so():
-    with pytest.raises(InputError, match="the flow declares: no inputs"):
-        resolve_inputs([], {"x": "1"}, store_file=_no_files)
+    told: list[str] = []
+    assert resolve_inputs([], {"x": "1"}, store_file=_no_files, on_unknown=told.append) == {}
+    assert told == ["input 'x' is not declared by the flow and is ignored; the flow declares no inputs"]
 
 
 def test_first_bad_input_is_the_one_named():

@@ -40,8 +40,6 @@ USAGE_CASES = [
      "{flow}: input 'when': 'yesterday' is not an ISO-8601 date-time such as 2024-01-31T10:15:30Z"),
     (["run", "{flow}", "-i", "size=1", "-i", "data={dir}/missing.csv"],
      "{flow}: input 'data': '{dir}/missing.csv' does not exist"),
-    (["run", "{flow}", "-i", "size=1", "-i", "sise=2"],
-     "{flow}: unknown input 'sise'; the flow declares: size, when, data"),
     (["run", "{flow}", "-i", "size"], "roost: input 'size' must look like KEY=VALUE"),
     (["run", "{dir}/missing.yml"], "{dir}/missing.yml:1:1: file not found"),
     (["run", "{dir}"], "{dir}:1:1: this is a folder, not a flow file"),

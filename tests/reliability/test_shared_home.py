@@ -26,10 +26,16 @@ tasks:
       - id: chatter
         type: io.kestra.plugin.scripts.shell.Commands
         commands:
+          # Each run waits for the other to start, so the two always write at the same time
+          # however fast either one is.
+          - touch "$MEET/$RUN.started"
+          - for i in $(seq 1 600); do [ -e "$MEET/first.started" ] && [ -e "$MEET/second.started" ] && break; sleep 0.1; done
+          - '[ -e "$MEET/first.started" ] && [ -e "$MEET/second.started" ] || {{ echo "the other run never started" >&2; exit 1; }}'
           - for i in $(seq 1 {LINES}); do echo "$RUN line $i"; done
           - echo "$RUN" > result.txt
         env:
           RUN: "{{{{ inputs.run }}}}"
+          MEET: "{{{{ inputs.meet }}}}"
   - id: each
     type: io.kestra.plugin.core.flow.ForEach
     values: ["a", "b", "c", "d", "e", "f", "g", "h"]
@@ -40,6 +46,8 @@ tasks:
         message: "{{{{ inputs.run }}}} {{{{ taskrun.value }}}}"
 inputs:
   - id: run
+    type: STRING
+  - id: meet
     type: STRING
 """
 
@@ -52,7 +60,7 @@ def test_two_concurrent_runs_and_a_reader_share_one_home_without_losing_a_row(ho
     procs = {}
     for run in ("first", "second"):
         with (flows / f"{run}.out").open("w") as out, (flows / f"{run}.err").open("w") as err:
-            procs[run] = start_roost("run", str(flow), "-i", f"run={run}", "--json", home=home,
+            procs[run] = start_roost("run", str(flow), "-i", f"run={run}", "-i", f"meet={flows}", "--json", home=home,
                                      stdout=out, stderr=err)
     # A third process reads the history while both write to it.
     reads = 0

@@ -17,6 +17,26 @@ from engine.workdir.snapshots import ExecutionSnapshots, SnapshotError, prune_sn
 MiB = 1 << 20
 
 
+JOURNAL = "snapshots/exec1/journal.tsv"
+
+
+def stored_record(tmp_path: Path, name: str) -> dict:
+    """The JSON of `name`'s stored record in the execution's snapshot journal."""
+    for line in (tmp_path / JOURNAL).read_text().splitlines():
+        kind, key, rest = line.split("\t", 2)
+        if (kind, key) == ("S", name):
+            return json.loads(rest)
+    raise KeyError(name)
+
+
+def rewrite_record(tmp_path: Path, name: str, data: dict) -> None:
+    """Tamper with the journal: `name`'s stored record replaced by `data`."""
+    path = tmp_path / JOURNAL
+    lines = [f"S\t{name}\t{json.dumps(data)}" if line.startswith(f"S\t{name}\t") else line
+             for line in path.read_text().splitlines()]
+    path.write_text("\n".join(lines) + "\n")
+
+
 def write(root: Path, relative: str, data: bytes | str, mode: int | None = None,
           mtime_ns: int | None = None) -> Path:
     path = root / relative
@@ -168,9 +188,8 @@ def test_delta_manifests_resolve_to_the_full_state_and_stay_small(tmp_path):
         (root / f"dir{step}").mkdir()
         snaps.record(f"t{step}", root, scan(root))
         states.append(tree_state(root))
-    manifests = tmp_path / "snapshots/exec1/manifests"
-    assert json.loads((manifests / "t1.json").read_text())["base"] == "t0"
-    assert (manifests / "t1.json").stat().st_size < (manifests / "t0.json").stat().st_size / 4
+    assert stored_record(tmp_path, "t1")["base"] == "t0"
+    assert len(json.dumps(stored_record(tmp_path, "t1"))) < len(json.dumps(stored_record(tmp_path, "t0"))) / 4
     for step in (0, 7, 15, 16, 19):
         snaps.restore(f"t{step}", tmp_path / f"r{step}")
         assert tree_state(tmp_path / f"r{step}") == states[step]
@@ -253,10 +272,9 @@ def test_a_tampered_manifest_cannot_write_outside_the_target(tmp_path, bad_path)
     write(root, "ok.txt", "fine")
     snaps = snapshots_in(tmp_path)
     snaps.record("t1", root, scan(root))
-    path = tmp_path / "snapshots/exec1/manifests/t1.json"
-    data = json.loads(path.read_text())
+    data = stored_record(tmp_path, "t1")
     data["entries"][bad_path] = data["entries"].pop("ok.txt")
-    path.write_text(json.dumps(data))
+    rewrite_record(tmp_path, "t1", data)
 
     with pytest.raises(SnapshotError, match="not a path inside"):
         snaps.restore("t1", tmp_path / "out" / "restored")
@@ -269,10 +287,9 @@ def test_a_tampered_blob_key_cannot_read_outside_the_store(tmp_path):
     write(root, "ok.txt", "fine")
     snaps = snapshots_in(tmp_path)
     snaps.record("t1", root, scan(root))
-    path = tmp_path / "snapshots/exec1/manifests/t1.json"
-    data = json.loads(path.read_text())
+    data = stored_record(tmp_path, "t1")
     data["entries"]["ok.txt"][4] = "../../../../etc/passwd"
-    path.write_text(json.dumps(data))
+    rewrite_record(tmp_path, "t1", data)
     with pytest.raises(SnapshotError, match="no valid content key"):
         snaps.restore("t1", tmp_path / "restored")
 
@@ -282,14 +299,13 @@ def test_a_symlink_in_the_manifest_cannot_redirect_a_restored_file(tmp_path):
     write(root, "sub/file.txt", "inside")
     snaps = snapshots_in(tmp_path)
     snaps.record("t1", root, scan(root))
-    path = tmp_path / "snapshots/exec1/manifests/t1.json"
-    data = json.loads(path.read_text())
+    data = stored_record(tmp_path, "t1")
     outside = tmp_path / "outside"
     outside.mkdir()
     link = [len(str(outside)), 0, 1, 0o120777, None, str(outside), 0]
     data["entries"] = {"sub": link, **data["entries"]}  # the link comes first
     data["directories"] = []
-    path.write_text(json.dumps(data))
+    rewrite_record(tmp_path, "t1", data)
 
     with pytest.raises(SnapshotError):
         snaps.restore("t1", tmp_path / "restored")
@@ -423,13 +439,12 @@ def test_a_symlink_below_another_symlink_is_refused(tmp_path):
     write(root, "ok.txt", "fine")
     snaps = snapshots_in(tmp_path)
     snaps.record("t1", root, scan(root))
-    path = tmp_path / "snapshots/exec1/manifests/t1.json"
-    data = json.loads(path.read_text())
+    data = stored_record(tmp_path, "t1")
     outside = tmp_path / "outside"
     outside.mkdir()
     data["entries"]["a"] = [1, 0, 1, 0o120777, None, str(outside), 0]
     data["entries"]["a/planted"] = [1, 0, 2, 0o120777, None, "/etc/passwd", 0]
-    path.write_text(json.dumps(data))
+    rewrite_record(tmp_path, "t1", data)
 
     with pytest.raises(SnapshotError, match="below a symlink"):
         snaps.restore("t1", tmp_path / "restored")
@@ -441,8 +456,7 @@ def test_a_delta_chain_that_loops_is_reported_as_damage(tmp_path):
     write(root, "ok.txt", "fine")
     snaps = snapshots_in(tmp_path)
     snaps.record("t1", root, scan(root))
-    path = tmp_path / "snapshots/exec1/manifests/t1.json"
-    data = json.loads(path.read_text())
-    path.write_text(json.dumps({**data, "base": "t1"}))
+    data = stored_record(tmp_path, "t1")
+    rewrite_record(tmp_path, "t1", {**data, "base": "t1"})
     with pytest.raises(SnapshotError, match="damaged: its manifests form a loop"):
         snaps.manifest("t1")

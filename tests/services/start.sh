@@ -113,16 +113,16 @@ ensure_docker_engine() {
 # --- test images ----------------------------------------------------------------------------
 # No registry is reachable, so the images the tests (and the seed flows) name are built here:
 # a Debian bookworm minbase with python3 and pip (and `python`, as python:3.11-slim has), plus
-# the packages the seed flows import (kestra, pandas, requests: installed from PyPI by the host's
+# uv, and the packages the seed flows import (kestra, pandas, requests: installed from PyPI by the host's
 # pip, so the seed's `pip install -r requirements.txt` finds them satisfied and needs no network),
 # imported and tagged with every name the tests and the seed flows use. The root filesystem is
 # cached as a tarball; IMAGE_LABEL changes whenever what goes in the image changes.
 IMAGE_CACHE=/var/cache/roost-test-images
-IMAGE_LABEL=bookworm-minbase-pydata-1
+IMAGE_LABEL=bookworm-minbase-pydata-uv-2
 ROOTFS_TAR=$IMAGE_CACHE/$IMAGE_LABEL.tar
 BASE_TAG=roost-test/bookworm-pydata:latest
-TEST_TAGS=(python:3.11-slim ubuntu:latest ghcr.io/kestra-io/pydata:latest)
-SEED_PACKAGES=(kestra pandas requests pyarrow)
+TEST_TAGS=(python:3.11-slim python:3.13-slim ubuntu:latest ghcr.io/kestra-io/pydata:latest)
+SEED_PACKAGES=(kestra pandas requests pyarrow uv)
 
 debian_mirror() {
   local uri
@@ -156,6 +156,10 @@ build_rootfs_tarball() {
     rm -rf --one-file-system "$dir"
     return 1
   fi
+  # uv, as Kestra's python images have it: its wheel puts the binary under the target's bin/.
+  mkdir -p "$dir/usr/local/bin"
+  mv "$dir"/usr/local/lib/python3.11/dist-packages/bin/* "$dir/usr/local/bin/" 2>/dev/null
+  rm -rf "$dir"/usr/local/lib/python3.11/dist-packages/bin
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
   tar -C "$dir" -cf "$ROOTFS_TAR.tmp" . && mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
   local status=$?
@@ -191,4 +195,40 @@ ensure_test_images() {
 if ensure_docker_engine; then
   ensure_test_images
 fi
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+# Debian's postgresql, a cluster of its own ("roost") on 127.0.0.1:54329 so a system cluster on
+# 5432 is left alone; the JDBC tests (tests/tasks/plugins/test_jdbc_postgres.py) log in as
+# postgres/roost to the database roost_test. A cluster already running costs one pg_isready.
+PG_PORT=54329
+PG_PASSWORD=roost
+PG_DATABASE=roost_test
+
+pg_version() { ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1; }
+pg_up() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
+as_postgres() { su postgres -s /bin/sh -c "$1"; }
+
+ensure_postgres() {
+  pg_up && return 0
+  if [ -z "$(pg_version)" ] || ! command -v pg_createcluster >/dev/null 2>&1; then
+    can_install || { fail_or_notice "postgresql missing and cannot be installed: PostgreSQL tests will skip"; return 1; }
+    apt_install postgresql || { fail_or_notice "apt-get install postgresql failed"; return 1; }
+  fi
+  local version
+  version=$(pg_version)
+  if ! pg_lsclusters -h 2>/dev/null | grep -qE "^$version +roost "; then
+    pg_createcluster "$version" roost -p "$PG_PORT" -- --auth-local=peer --auth-host=scram-sha-256 \
+      >/dev/null || { fail_or_notice "pg_createcluster $version roost failed"; return 1; }
+    echo "listen_addresses = '127.0.0.1'" >>"/etc/postgresql/$version/roost/postgresql.conf"
+  fi
+  pg_ctlcluster "$version" roost start || { fail_or_notice "PostgreSQL cluster $version/roost did not start"; return 1; }
+  for _ in $(seq 1 40); do pg_up && break; sleep 0.25; done
+  pg_up || { fail_or_notice "PostgreSQL on 127.0.0.1:$PG_PORT does not answer"; return 1; }
+  as_postgres "psql -q -p $PG_PORT -c \"ALTER USER postgres PASSWORD '$PG_PASSWORD'\"" >/dev/null
+  as_postgres "psql -tA -p $PG_PORT -c \"SELECT 1 FROM pg_database WHERE datname = '$PG_DATABASE'\"" \
+    | grep -q 1 || as_postgres "createdb -p $PG_PORT $PG_DATABASE"
+  echo "services: PostgreSQL ready on 127.0.0.1:$PG_PORT"
+}
+
+ensure_postgres
 exit 0

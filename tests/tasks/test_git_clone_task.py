@@ -8,6 +8,21 @@ from engine.core.config import RoostConfig
 from tests.gitrepos import examples_repo
 
 HEADER = "id: gc\nnamespace: company.team\n"
+CLONE_GITHUB_EXAMPLES = HEADER + """
+tasks:
+  - id: clone
+    type: io.kestra.plugin.git.Clone
+    url: https://github.com/kestra-io/examples
+    branch: main
+    directory: src
+"""
+
+
+def assert_github_examples_cloned(engine) -> None:
+    """The flow names github.com; the rewrite in force must have cloned the local examples repo."""
+    result = engine.run(CLONE_GITHUB_EXAMPLES)
+    assert result.state == "SUCCESS", result.logs()
+    assert (Path(result.run_of("clone").outputs["directory"]) / "scripts" / "clean_messy_dataset.py").is_file()
 
 
 def test_clone_into_shared_directory_keeps_input_files(engine, tmp_path):
@@ -35,16 +50,40 @@ tasks:
 def test_github_url_is_rewritten_to_a_local_mirror_from_roost_toml(engine, tmp_path):
     repo = examples_repo(tmp_path)
     engine.with_config(RoostConfig(git_url_rewrites=(("https://github.com/kestra-io/examples", f"file://{repo}"),)))
+    assert_github_examples_cloned(engine)
+
+
+def test_a_relative_rewrite_target_in_roost_toml_is_relative_to_that_file(engine, tmp_path, monkeypatch):
+    config_dir = tmp_path / "project"
+    (config_dir / "mirrors").mkdir(parents=True)
+    examples_repo(config_dir / "mirrors")
+    (config_dir / "roost.toml").write_text(
+        '[git.urlRewrites]\n"https://github.com/kestra-io/examples" = "mirrors/examples.git"\n')
+    monkeypatch.chdir(tmp_path)  # neither the cwd nor git's working directory is the file's folder
+    config = RoostConfig.load(config_dir / "roost.toml")
+    assert config.git_url_rewrites == (
+        ("https://github.com/kestra-io/examples", (config_dir / "mirrors" / "examples.git").as_uri()),)
+    engine.with_config(config)
+    assert_github_examples_cloned(engine)
+
+
+def test_a_missing_local_mirror_says_how_to_create_it(engine, tmp_path):
+    (tmp_path / "roost.toml").write_text(
+        '[git]\nmissingMirrorHint = "run `make mirrors` first"\n'
+        '[git.urlRewrites]\n"https://github.com/kestra-io/examples" = ".repos/examples.git"\n')
+    engine.with_config(RoostConfig.load(tmp_path / "roost.toml"))
     result = engine.run(HEADER + """
 tasks:
   - id: clone
     type: io.kestra.plugin.git.Clone
     url: https://github.com/kestra-io/examples
     branch: main
-    directory: src
 """)
-    assert result.state == "SUCCESS", result.logs()
-    assert (Path(result.run_of("clone").outputs["directory"]) / "scripts" / "clean_messy_dataset.py").is_file()
+    assert result.state == "FAILED"
+    assert result.logs("clone")[-1] == (
+        f"the local mirror {(tmp_path / '.repos' / 'examples.git').as_uri()}, which roost.toml's "
+        "[git.urlRewrites] puts in place of https://github.com/kestra-io/examples, does not exist: "
+        "run `make mirrors` first")
 
 
 def test_forced_plugin_defaults_override_the_url(engine, tmp_path):

@@ -1,4 +1,4 @@
-"""LocalFiles: Kestra's deprecated inputs/outputs task inside a WorkingDirectory."""
+"""LocalFiles: Kestra's deprecated inputs/outputs task, inside a WorkingDirectory or on its own."""
 
 from __future__ import annotations
 
@@ -48,7 +48,30 @@ tasks:
     assert result.logs("show") == ["from json"]
 
 
-def test_local_files_outside_working_directory_fails_clearly(engine):
+def test_local_files_outside_working_directory_stores_its_own_inputs(engine):
+    result = engine.run(HEADER + """
+tasks:
+  - id: inputs
+    type: io.kestra.plugin.core.storage.LocalFiles
+    inputs:
+      a.txt: "{{ flow.id }} content"
+      data/b.csv: x,y
+      skip.log: not captured
+    outputs:
+      - "**.txt"
+      - "data/*.csv"
+  - id: show
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ read(outputs.inputs.uris['a.txt']) }}"
+""")
+    assert result.state == "SUCCESS", result.logs()
+    uris = result.run_of("inputs").outputs["uris"]
+    assert sorted(uris) == ["a.txt", "data/b.csv"]
+    assert engine.runtime.storage.read_bytes(uris["data/b.csv"]) == b"x,y"
+    assert result.logs("show") == ["lf content"]
+
+
+def test_local_files_outside_working_directory_leaves_no_directory_behind(engine):
     result = engine.run(HEADER + """
 tasks:
   - id: inputs
@@ -56,5 +79,19 @@ tasks:
     inputs:
       a.txt: x
 """)
+    assert result.state == "SUCCESS", result.logs()
+    assert result.run_of("inputs").outputs == {"uris": {}}
+    workdirs = engine.home.workdirs
+    assert not workdirs.exists() or not any(workdirs.rglob("a.txt"))
+
+
+def test_local_files_outside_working_directory_refuses_an_escaping_input_name(engine):
+    result = engine.run(HEADER + """
+tasks:
+  - id: inputs
+    type: io.kestra.plugin.core.storage.LocalFiles
+    inputs:
+      ../escaped.txt: x
+""")
     assert result.state == "FAILED"
-    assert any("must be inside a WorkingDirectory" in line for line in result.logs("inputs"))
+    assert any("property 'inputs'" in line and "'..'" in line for line in result.logs("inputs"))

@@ -151,6 +151,9 @@ def test_kestra_python_package_outputs_metrics_and_logs_are_understood(engine):
 tasks:
   - id: py
     type: io.kestra.plugin.scripts.python.Script
+    taskRunner:
+      type: io.kestra.plugin.core.runner.Process
+    dependencies: [kestra]   # not special: a flow that imports it declares it
     script: |
       from kestra import Kestra
       Kestra.outputs({"answer": 42, "nested": {"k": "v"}})

@@ -79,7 +79,7 @@ def test_current_each_output_picks_the_current_iteration():
 
 def test_unknown_and_server_only_functions_are_reported():
     assert error_of("{{ nope() }}") == "syntax error at line 1: unknown function 'nope'"
-    assert "needs a Kestra server" in error_of("{{ kv('KEY') }}")
+    assert "needs a Kestra server" in error_of("{{ isPublicHoliday() }}")
 
 
 def test_evaluate_returns_python_values():

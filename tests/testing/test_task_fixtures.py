@@ -256,3 +256,45 @@ def test_a_history_db_from_before_mocked_runs_gains_the_column_and_keeps_its_row
     finally:
         history.close()
     History(database).close()   # opening it again (the column is there now) changes nothing
+
+
+PLUGIN_FLOW = """
+id: plugin_flow
+namespace: company.team
+tasks:
+  - id: notify
+    type: io.kestra.plugin.slack.SlackIncomingWebhook
+    url: https://hooks.slack.com/services/x
+  - id: report
+    type: io.kestra.plugin.core.debug.Return
+    format: "sent={{ outputs.notify.status ?? 'none' }}"
+"""
+
+
+def test_a_fixture_stands_in_for_a_task_roost_cannot_run_and_without_one_it_fails(suites):
+    results = suites.run_suite(PLUGIN_FLOW, """
+        id: plugin_flow_test
+        namespace: company.team
+        flowId: plugin_flow
+        testCases:
+          - id: with_fixture
+            type: io.kestra.core.tests.flow.UnitTest
+            fixtures:
+              tasks:
+                - id: notify
+                  outputs:
+                    status: 200
+            assertions:
+              - value: "{{ outputs.report.value }}"
+                equalTo: sent=200
+          - id: without_fixture
+            type: io.kestra.core.tests.flow.UnitTest
+            assertions:
+              - value: "{{ execution.state }}"
+                equalTo: FAILED
+        """)
+    by_id = results
+    assert by_id["with_fixture"].status is CaseStatus.PASSED
+    assert runs_of(suites, by_id["with_fixture"])[("notify", None)].mocked
+    assert by_id["without_fixture"].status is CaseStatus.PASSED
+    assert runs_of(suites, by_id["without_fixture"])[("notify", None)].state is State.FAILED

@@ -30,15 +30,22 @@ def polls_done(harness) -> None:
                      what="the first two polls")
 
 
-def test_a_dropped_file_starts_an_execution_at_once_despite_an_hour_interval(harness, tmp_path):
+def drop_a_file(harness, tmp_path):
+    """orders.csv written into the inbox of a running LocalFiles trigger, once its first polls
+    are done: (the flow, the inbox, the one execution it started)."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     flow = harness.engine.load(local_flow(inbox))
     harness.start(flow)
     polls_done(harness)
     (inbox / "orders.csv").write_text("id\n1\n")
-    # the next poll is an hour away: only the watcher can start an execution within the wait
     [execution] = harness.wait_executions(1)
+    return flow, inbox, execution
+
+
+def test_a_dropped_file_starts_an_execution_at_once_despite_an_hour_interval(harness, tmp_path):
+    # the next poll is an hour away: only the watcher can start an execution within the wait
+    _flow, inbox, execution = drop_a_file(harness, tmp_path)
     [found] = execution.trigger["files"]
     assert found["name"] == "orders.csv" and found["localPath"] == str(inbox / "orders.csv")
     assert found["size"] == 5 and found["directory"] is False and found["changeType"] == "CREATE"

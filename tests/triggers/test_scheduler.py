@@ -19,7 +19,7 @@ tasks:
     message: hi
 triggers:
   - id: after
-    type: io.kestra.plugin.core.trigger.Flow
+    type: io.kestra.plugin.kafka.Trigger
   - id: off
     type: io.kestra.plugin.core.trigger.Schedule
     cron: "@daily"

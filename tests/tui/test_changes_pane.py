@@ -81,19 +81,25 @@ def test_changes_lists_what_each_task_added_modified_and_deleted_with_previews(
         await wait_for_text(pilot, app, "6 changes by 3 tasks")
 
         await cursor_on(app, pilot, "write")
-        assert listed(app) == [("write", "added", "notes.txt", None, 17),
-                               ("write", "added", "out/data.csv", None, 14),
-                               ("write", "added", "tmp.txt", None, 13)]
+        expected_write = [("write", "added", "notes.txt", None, 17),
+                          ("write", "added", "out/data.csv", None, 14),
+                          ("write", "added", "tmp.txt", None, 13)]
+        await wait_until(pilot, lambda: listed(app) == expected_write,  # follows the tree's frame
+                         what=f"write's changes (listed: {listed(app)})")
         await wait_for_text(pilot, app, "+ out/data.csv  14 B", "+ tmp.txt  13 B", "3 added (+44 B)")
 
         await cursor_on(app, pilot, "edit")
-        assert listed(app) == [("edit", "modified", "notes.txt", 17, 18),
-                               ("edit", "added", "summary.json", None, 9),
-                               ("edit", "deleted", "tmp.txt", 13, None)]
+        expected_edit = [("edit", "modified", "notes.txt", 17, 18),
+                          ("edit", "added", "summary.json", None, 9),
+                          ("edit", "deleted", "tmp.txt", 13, None)]
+        await wait_until(pilot, lambda: listed(app) == expected_edit,  # follows the tree's frame
+                         what=f"edit's changes (listed: {listed(app)})")
         await wait_for_text(pilot, app, "~ notes.txt  17 B → 18 B", "- tmp.txt  13 B",
                             "+ summary.json  9 B", "1 added, 1 modified, 1 deleted (-3 B)")
 
         await highlight_file(app, pilot, "notes.txt")
+        await wait_until(pilot, lambda: isinstance(pane(app).preview.preview, TextPreview),
+                         what="the diff preview of notes.txt")
         shown = pane(app).preview.preview
         assert isinstance(shown, TextPreview) and shown.lexer == "diff"
         assert shown.text.splitlines()[-4:] == [" alpha", "-beta", "+BETA!", " gamma"]
@@ -105,14 +111,17 @@ def test_changes_lists_what_each_task_added_modified_and_deleted_with_previews(
         assert preview_text(app) == '{"ok":1}\n'  # the content of an added file
 
         await cursor_on(app, pilot, "workspace")  # the WorkingDirectory: grouped per child
-        assert [(task, kind, path) for task, kind, path, *_ in listed(app)] == [
-            ("write", "added", "notes.txt"), ("write", "added", "out/data.csv"),
-            ("write", "added", "tmp.txt"), ("edit", "modified", "notes.txt"),
-            ("edit", "added", "summary.json"), ("edit", "deleted", "tmp.txt")]
+        grouped = [("write", "added", "notes.txt"), ("write", "added", "out/data.csv"),
+                   ("write", "added", "tmp.txt"), ("edit", "modified", "notes.txt"),
+                   ("edit", "added", "summary.json"), ("edit", "deleted", "tmp.txt")]
+        await wait_until(pilot, lambda: [(t, k, p) for t, k, p, *_ in listed(app)] == grouped,
+                         what=f"the working directory's changes (listed: {listed(app)})")  # after the tree's frame
         await wait_for_text(pilot, app, "6 changes by 3 tasks", "linger  no changes")
 
         await cursor_on(app, pilot, "hello")  # outside any working directory
-        assert pane(app).has_class("-empty") and "no file changes recorded" in pane(app).message
+        await wait_until(pilot, lambda: pane(app).has_class("-empty")
+                         and "no file changes recorded" in pane(app).message,
+                         what=f"no changes for hello (message: {pane(app).message!r})")
 
     bench.run(check)
 
@@ -160,8 +169,8 @@ def test_changes_of_a_past_execution_and_a_missing_snapshot(bench: Workbench) ->
                          what="the last execution from the history")
         await pilot.press("8")
         await cursor_on(app, pilot, "edit")
-        assert [path for _task, _kind, path, *_ in listed(app)] == [
-            "notes.txt", "summary.json", "tmp.txt"]
+        await wait_until(pilot, lambda: [path for _task, _kind, path, *_ in listed(app)] == [
+            "notes.txt", "summary.json", "tmp.txt"], what=f"edit's changes (listed: {listed(app)})")
         await highlight_file(app, pilot, "tmp.txt")
         assert preview_text(app).startswith(
             "no snapshot of the directory before edit, so tmp.txt cannot be shown: "

@@ -44,3 +44,19 @@ def test_a_file_that_never_parsed_is_listed_by_its_declared_id(tmp_path: Path) -
     entry = FlowCatalog(tmp_path).scan()[0]
     assert entry.flow is None and entry.errors
     assert (entry.namespace, entry.flow_id) == ("t.ns", "bad_one")
+
+
+def test_scan_first_only_parses_the_first_flow_and_load_rest_the_others(tmp_path: Path) -> None:
+    (tmp_path / "b.yml").write_text(GOOD.replace("id: a", "id: b"))
+    (tmp_path / "a.yml").write_text(GOOD)
+    (tmp_path / "c.yml").write_text(GOOD.replace("id: a", "id: c").replace("core.log.Log", "core.log.Logg"))
+    catalog = FlowCatalog(tmp_path)
+    entries = catalog.scan(first_only=True)
+    assert [e.flow_id for e in entries] == ["a", "b", "c"]  # listed by what they declare
+    assert [e.flow is not None for e in entries] == [True, False, False]
+    assert catalog.load_rest(1, prefer=tmp_path / "c.yml")  # the one selected first
+    assert catalog.unparsed(tmp_path / "b.yml") and not catalog.unparsed(tmp_path / "c.yml")
+    entries = catalog.sorted_entries()
+    assert entries[2].flow is None and entries[2].errors  # the one that does not load says so
+    assert not catalog.load_rest()
+    assert catalog.sorted_entries()[1].flow is not None

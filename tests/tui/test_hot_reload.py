@@ -15,6 +15,7 @@ from tests.tui.conftest import (
     wait_for_text,
     wait_until,
 )
+from tui.app.hot_reload import FlowFilesChanged
 from tui.app.roost_app import RoostApp
 from tui.widgets.banner import ErrorBanner
 from tui.widgets.source_pane import SourcePane
@@ -135,3 +136,25 @@ def test_a_toggles_auto_run_on_save(workbench: Workbench) -> None:
         assert not app.auto_run
 
     workbench.run(check, watch=True)
+
+
+def test_a_flow_saved_before_the_watcher_started_is_caught_up_with(workbench: Workbench) -> None:
+    """Between the first scan and the watcher's start a save has no event: the watcher's first
+    batch (``catch_up``) reads every flow file again, so the new file appears, the removed one
+    goes, and the unchanged ones count as no reload."""
+
+    async def check(app: RoostApp, pilot: Pilot[int]) -> None:
+        await wait_for_text(pilot, app, "greet", "slow")
+        save(workbench.flows / "late.yml",
+             "id: late\nnamespace: tui.late\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n"
+             "    message: hi\n")
+        (workbench.flows / "slow.yml").unlink()
+        reloads = app.reload_count
+        app.post_message(FlowFilesChanged([], catch_up=True))  # what the watcher posts first
+        await wait_for_text(pilot, app, "late", "tui.late", absent=("slow",))
+        assert app.reload_count == reloads + 1
+        assert app.catalog is not None and len(app.catalog.entries) == 4
+        app._hot_reload.files_changed([], catch_up=True)  # what that message runs: nothing changed since
+        assert app.reload_count == reloads + 1
+
+    workbench.run(check)  # no watcher: the test posts its first batch itself

@@ -112,6 +112,17 @@ def test_filtered_views_select_by_task_run_and_level_and_grow_on_refresh(store: 
     assert store.filtered(task_run_id="nobody").refresh() == 0
 
 
+def test_filters_over_more_task_runs_than_a_byte_holds_match_a_plain_scan(store: LogStore) -> None:
+    """Up to 256 task runs a filter runs on byte masks, past that on a loop: same rows."""
+    store.extend(entry(i, run=f"r{i % 300}") for i in range(1200))
+    for wanted, level in (("r7", None), (frozenset({"r1", "r299"}), "WARN")):
+        runs = {wanted} if isinstance(wanted, str) else wanted
+        rank = {"INFO", "WARN", "ERROR"} if level is None else {"WARN", "ERROR"}
+        expected = [i for i in range(1200) if f"r{i % 300}" in runs
+                    and (level is None or LEVELS[i % 6] in rank)]
+        assert list(store.filtered(task_run_id=wanted, min_level=level)) == expected
+
+
 def test_new_task_run_appearing_later_is_picked_up_by_its_filter(store: LogStore) -> None:
     view = store.filtered(task_run_id="late")
     store.extend(entry(i) for i in range(10))
@@ -243,3 +254,33 @@ def test_entries_convert_from_engine_log_lines(store: LogStore) -> None:
     store.append(LogEntry.from_log_line(line))
     assert store.get(0) == LogEntry(T0, "WARN", "tr-1", "hello_task", "careful")
     assert store.longest_task_id == len("hello_task")
+
+
+def test_the_inbox_stores_a_batch_of_lines_in_order_with_its_task_run() -> None:
+    from engine.core.events import LogBatch, LogLine
+    from engine.core.records import Execution
+    from tui.models.run_model import EventInbox, ExecutionModel
+
+    inbox = EventInbox()
+    model = ExecutionModel(Execution("exec-1", "company.team", "flood"))
+    other = ExecutionModel(Execution("exec-2", "company.team", "later"))
+    try:
+        inbox.register(model)
+        inbox(LogLine("exec-1", "tr-1", "flood", "INFO", "first", T0))
+        inbox(LogBatch("exec-1", "tr-1", "flood", "ERROR", ("second", "third"), T0))
+        inbox(LogBatch("exec-2", "tr-2", "later", "INFO", ("queued",), T0))  # not registered: queued
+        assert model.logs.get_many(0, 10) == [
+            LogEntry(T0, "INFO", "tr-1", "flood", "first"), LogEntry(T0, "ERROR", "tr-1", "flood", "second"),
+            LogEntry(T0, "ERROR", "tr-1", "flood", "third")]
+        for event in inbox.drain():
+            other.apply(event)
+        assert other.logs.get_many(0, 10) == [LogEntry(T0, "INFO", "tr-2", "later", "queued")]
+    finally:
+        model.close()
+        other.close()
+
+
+def test_a_buffered_batch_is_read_back_before_it_is_written(store: LogStore) -> None:
+    store.extend([entry(0), entry(1)], buffered=True)
+    assert [store.get(0), store.get(1)] == [entry(0), entry(1)]
+    assert store.search("line 1 says", 0) == 1

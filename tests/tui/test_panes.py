@@ -21,7 +21,7 @@ from tui.app.roost_app import RoostApp
 from tui.screens.artifact import ArtifactScreen, SaveArtifactScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import DetailTabs
-from tui.widgets.files_pane import FilesPane
+from tui.widgets.files_pane import FileEntry, FilesPane
 from tui.widgets.flow_list import FlowList
 from tui.widgets.log_view import LogView
 from tui.widgets.outputs_pane import OutputsPane
@@ -266,7 +266,7 @@ def test_files_pane_shows_the_working_directory_marks_and_previews(workbench: Wo
         await wait_until(pilot, lambda: "late.txt" in screen_text(app))
         tree = files.file_tree
         node = next(n for n in (tree.get_node_at_line(i) for i in range(tree.last_line + 1))
-                    if n is not None and n.data is not None and n.data.path.name == "late.txt")
+                    if n is not None and isinstance(n.data, FileEntry) and n.data.path.name == "late.txt")
         tree.focus()
         tree.move_cursor(node)
         await wait_for_text(pilot, app, "written after the run", "22 B")  # sizes are shown
@@ -331,9 +331,13 @@ def test_selecting_a_task_scrolls_source_to_its_line(workbench: Workbench) -> No
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
         await select_flow(app, pilot, "report")
         await focus_task(app, pilot, ("task", "write", ()))
-        lines = app.main.query_one(SourcePane).text_lines()
-        marked = next(line for line in lines if line.startswith("▸"))
-        assert "- id: write" in marked
+
+        def marked() -> list[str]:  # the Source pane follows the tree after the tree's frame
+            return [line for line in app.main.query_one(SourcePane).text_lines() if line.startswith("▸")]
+
+        await wait_until(pilot, lambda: any("- id: write" in line for line in marked()),
+                         what="the Source pane marking write's line")
+        assert len(marked()) == 1 and "- id: write" in marked()[0]
 
     workbench.run(check)
 
@@ -375,7 +379,8 @@ def test_footer_shows_the_main_keys(workbench: Workbench) -> None:
             footer = screen_text(app).splitlines()[-1]
             return [label for label in labels if label not in footer]
 
-        main_keys = ("r Run", "x Cancel", "R Re-run", "a Auto-run", "? Help", "q Quit")
+        # (x Cancel shows only while something runs: test_newcomer_fixes pins it)
+        main_keys = ("r Run", "R Re-run", "a Auto-run", "s Step", "? Help", "q Quit")
         await wait_until(pilot, lambda: not footer_lacks(*main_keys),
                          what=f"the main keys in the footer (missing {footer_lacks(*main_keys)})")
         await pilot.press("1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 import struct
+import threading
 import zlib
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,8 @@ import pytest
 
 from tui.models.artifacts import Artifact, ArtifactError, external_command, save_artifact
 from tui.models.previews import (
+    DUCKDB_HINT,
     HEAD_BYTES,
-    PARQUET_HINT,
     BinaryPreview,
     ImagePreview,
     JsonPreview,
@@ -100,32 +101,88 @@ def test_binary_is_shown_as_hex(tmp_path: Path) -> None:
     assert len(preview.hex_lines) == 128  # the first 2 KB
 
 
-def test_parquet_is_a_table_with_arrow_types(tmp_path: Path) -> None:
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
-    path = tmp_path / "t.parquet"
-    pq.write_table(pa.table({"id": [1, 2, 3], "name": ["a", "b", None]}), path)
+def write_parquet(path: Path, select: str) -> Path:
+    """A real Parquet file written by DuckDB (no pyarrow involved)."""
+    import duckdb
+
+    duckdb.connect().execute(f"COPY ({select}) TO '{path}' (FORMAT parquet)")
+    return path
+
+
+def test_parquet_is_a_table_with_duckdb_types_and_its_row_count(tmp_path: Path) -> None:
+    path = write_parquet(tmp_path / "t.parquet",
+                         "SELECT i AS id, CASE WHEN i = 3 THEN NULL ELSE chr(CAST(96 + i AS INTEGER)) END AS name "
+                         "FROM range(1, 4) t(i)")
     preview = build_preview(path)
     assert isinstance(preview, TablePreview) and preview.kind == "parquet"
     assert preview.columns == ["id", "name"]
-    assert preview.types == ["int64", "string"]
+    assert preview.types == ["BIGINT", "VARCHAR"]
     assert preview.rows == [["1", "a"], ["2", "b"], ["3", ""]]
-    assert preview.total_rows == 3
+    assert preview.total_rows == 3 and preview.path == path
 
 
-def test_parquet_without_pyarrow_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_large_parquet_previews_its_first_rows_and_counts_all_from_metadata(tmp_path: Path) -> None:
+    path = write_parquet(tmp_path / "big.parquet", "SELECT i, i * 2 AS twice FROM range(500000) t(i)")
+    preview = build_preview(path)
+    assert isinstance(preview, TablePreview)
+    assert len(preview.rows) == 200 and preview.total_rows == 500000 and preview.truncated
+
+
+def test_json_lines_are_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"id": 1, "kind": "a"}\n{"id": 2, "kind": null}\n')
+    preview = build_preview(path)
+    assert isinstance(preview, TablePreview) and preview.kind == "jsonl"
+    assert preview.columns == ["id", "kind"] and preview.rows == [["1", "a"], ["2", ""]]
+
+
+def test_parquet_without_duckdb_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "t.parquet"
     path.write_bytes(b"PAR1" + b"\0" * 32 + b"PAR1")
     real_import = builtins.__import__
 
-    def no_pyarrow(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.startswith("pyarrow"):
-            raise ImportError("No module named 'pyarrow'")
+    def no_duckdb(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.startswith("duckdb"):
+            raise ImportError("No module named 'duckdb'")
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    monkeypatch.setattr(builtins, "__import__", no_duckdb)
+    monkeypatch.setattr("tui.models.table_profile._local", threading.local())
     preview = build_preview(path)
-    assert preview == MessagePreview(PARQUET_HINT, "warning")
+    assert preview == MessagePreview(DUCKDB_HINT, "warning")
+
+
+def test_a_damaged_parquet_is_a_message_not_an_exception(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    path.write_bytes(b"PAR1" + b"\0" * 32 + b"PAR1")
+    preview = build_preview(path)
+    assert isinstance(preview, MessagePreview) and preview.severity == "error"
+    assert "not a readable Parquet file" in preview.message
+
+
+def test_profile_counts_rows_nulls_distinct_min_and_max_per_column(tmp_path: Path) -> None:
+    from tui.models.table_profile import profile_table
+
+    path = tmp_path / "people.csv"
+    path.write_text("name,age,city\nada,36,paris\nbob,,paris\ncy,41,\ndee,29,rome\n")
+    profile = profile_table(path, "csv")
+    assert profile.rows == 4
+    by_name = {c.name: c for c in profile.columns}
+    assert by_name["age"].type == "BIGINT" and by_name["age"].nulls == 1
+    assert (by_name["age"].minimum, by_name["age"].maximum) == ("29", "41")
+    assert by_name["city"].nulls == 1 and by_name["city"].distinct == 2
+    assert by_name["name"].distinct == 4
+
+
+def test_profile_of_parquet_reads_every_row(tmp_path: Path) -> None:
+    from tui.models.table_profile import profile_table
+
+    path = write_parquet(tmp_path / "p.parquet",
+                         "SELECT i, CASE WHEN i % 10 = 0 THEN NULL ELSE i % 3 END AS m FROM range(100000) t(i)")
+    profile = profile_table(path, "parquet")
+    assert profile.rows == 100000
+    m = next(c for c in profile.columns if c.name == "m")
+    assert m.nulls == 10000 and (m.minimum, m.maximum) == ("0", "2")
 
 
 def test_an_unreadable_file_is_a_message(tmp_path: Path) -> None:

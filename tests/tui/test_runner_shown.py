@@ -36,6 +36,7 @@ def test_tree_and_outputs_name_the_image_that_ran_a_container_task(workbench: Wo
     if not docker_answers():
         require_in_ci("no Docker engine with the test image 'ubuntu' (make test builds it)")
     (workbench.flows / "boxed.yml").write_text(BOXED)
+    workbench.environ["ROOST_RUNNER"] = "auto"  # the user's default, not the suite's process
 
     async def check(app: RoostApp, pilot: Pilot[int]) -> None:
         await select_flow(app, pilot, "boxed")

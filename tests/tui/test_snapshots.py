@@ -119,7 +119,8 @@ def test_failed_with_error_banner(frozen: RoostApp, snap_compare: Any) -> None:
         path.write_text(path.read_text().replace("core.log.Log", "core.log.Logg"))
         frozen.apply_file_changes([path])
         await wait_for_text(pilot, frozen, "flows/fails.yml:15:11: task 'alert'",
-                            "(last good version", "! fails", "5 lines · all levels")
+                            "(last good version", "! fails", "5 lines · all levels",
+                            "paused (f to follow)")  # the failed run put the cursor on its error
         _quiet(frozen)
 
     assert snap_compare(frozen, terminal_size=SIZE, run_before=before)
@@ -137,7 +138,8 @@ def test_outputs_preview_of_a_csv(frozen: RoostApp, snap_compare: Any) -> None:
                     if n is not None and n.data is not None and n.data.name == "people.csv")
         tree.move_cursor(node)
         await wait_until(pilot, lambda: pane.preview.title == "people.csv")
-        await wait_for_text(pilot, frozen, "CSV · 3 columns · 2 rows · 36 B", "Grace", "▣ people.csv")
+        await wait_for_text(pilot, frozen, "CSV · 3 columns · 2 rows · 36 B", "Grace", "▣ people.csv",
+                            "profile · 2 rows")  # the DuckDB profile, computed in a worker
         _quiet(frozen)
 
     assert snap_compare(frozen, terminal_size=SIZE, run_before=before)

@@ -300,4 +300,4 @@ def test_help_and_palette_list_the_tests_keys(workbench: Workbench) -> None:
         for key in ("A ", "g "):
             assert any(row.strip(" │").startswith(key) for row in text.splitlines()), key
 
-    workbench.run(check, size=(140, 80))
+    workbench.run(check, size=(140, 100))  # tall enough for the whole help

@@ -78,6 +78,7 @@ def save(path: Path, text: str) -> None:
 def start(server: Tmux, flows: Path, home: Path, size: tuple[int, int]) -> None:
     env = {
         "ROOST_HOME": str(home),
+        "ROOST_RUNNER": os.environ["ROOST_RUNNER"],  # tests/conftest.py: script tasks as processes
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "TERM": "xterm-256color",
         "TZ": "UTC",

@@ -131,4 +131,4 @@ def test_palette_and_help_list_the_trigger_keys(workbench: Workbench) -> None:
         for line in ("T ", "p ", "F "):
             assert any(row.strip(" │").startswith(line) for row in text.splitlines()), line
 
-    workbench.run(check, size=(140, 70))  # tall enough for the whole help
+    workbench.run(check, size=(140, 100))  # tall enough for the whole help

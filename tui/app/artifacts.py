@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.models.artifacts import Artifact, ArtifactError, external_command
-from tui.screens.artifact import ArtifactScreen, SaveArtifactScreen
 from tui.screens.main import DetailTabs
 from tui.widgets.files_pane import FilesPane
 from tui.widgets.outputs_pane import OutputsPane
@@ -28,6 +27,8 @@ class ArtifactCommands:
     def selected(self) -> Artifact | None:
         """The artifact previewed full screen, else the one selected in the focused (or
         visible) Outputs or Files pane."""
+        from tui.screens.artifact import ArtifactScreen  # (on use: the first paint needs none)
+
         host = self._host
         screen = host.screen
         if isinstance(screen, ArtifactScreen):
@@ -41,6 +42,8 @@ class ArtifactCommands:
         return None
 
     def preview(self, artifact: Artifact) -> None:
+        from tui.screens.artifact import ArtifactScreen
+
         self._host.push_screen(ArtifactScreen(artifact))
 
     def save(self) -> None:
@@ -53,6 +56,8 @@ class ArtifactCommands:
         def saved(path: Path | None) -> None:
             if path is not None:
                 self._host.notify(f"Saved {artifact.name} to {path}", timeout=4)
+
+        from tui.screens.artifact import SaveArtifactScreen
 
         self._host.push_screen(SaveArtifactScreen(artifact), saved)
 

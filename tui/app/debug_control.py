@@ -1,4 +1,4 @@
-"""Step-through debugging in the workbench: breakpoints (``b``), step mode (``n``), the commands
+"""Step-through debugging in the workbench: breakpoints (``b``), step mode (``s``), the commands
 answered while the shown execution is paused before a task (``n c k . ! x``) and evaluation
 (``:``). The Debug pane itself is :mod:`tui.app.debug_view`.
 
@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["WHILE_PAUSED", "DebugControl"]
 
 WHILE_PAUSED = frozenset({"debug_next", "debug_continue", "debug_skip", "debug_rerun",
-                          "debug_shell"})
-"""Actions whose keys mean something else when nothing is paused (see ``keys_active``)."""
+                          "debug_shell", "cancel", "step"})
+"""Actions whose keys depend on a pause (see ``key_active``): the pause keys mean something
+else when nothing is paused; ``s`` steps when nothing is; ``x`` while something runs."""
 
 
 class DebugControl:
@@ -75,11 +76,21 @@ class DebugControl:
             return False
         return self._live_pause() is not None
 
+    def key_active(self, action: str) -> bool:
+        """Whether the key of ``action`` (one of ``WHILE_PAUSED``) works now, so the footer
+        shows only those that do: ``x`` while something runs; ``s`` unless the shown
+        execution is paused before a task (``n`` steps on there); the pause keys then only."""
+        if action == "cancel":
+            return self._runs.can_cancel()
+        if action == "step":
+            return not self.keys_active()
+        return self.keys_active()
+
     # -- stepping and breakpoints --------------------------------------------------------------
 
     def step(self) -> None:
-        """``n`` with nothing paused: step through the selected flow (a running one pauses
-        before its next task)."""
+        """``s``: step through the selected flow (a running one pauses before its next task;
+        a paused one runs its task, as ``n`` does)."""
         shown = self._selection.shown
         handle = self._live_handle(shown)
         if handle is not None and shown is not None:
@@ -102,13 +113,16 @@ class DebugControl:
             self._host.notify("Select a task in Tasks: b sets or clears its breakpoint",
                               severity="warning", timeout=3)
             return
+        before = self._workspace.breakpoints.of(key)
         ids = self._workspace.breakpoints.toggle(key, item.task_id)
         session = self._workspace.session
         if session is not None:
             for execution_id, handle in session.handles.items():
                 model = session.models.get(execution_id)
                 if model is not None and model.flow_key == key and not handle.done:
-                    handle.debugger.set_breakpoints(ids)
+                    # Only the user's own change: the run's other pauses (before a task that
+                    # needs a mock) stay.
+                    handle.debugger.set_breakpoints((handle.debugger.breakpoints - before) | ids)
         selection.refresh_tree(force=True)
         selection.refresh_debug()
         if item.task_id in ids:

@@ -32,11 +32,14 @@ __all__ = ["FlowFilesChanged", "HotReload"]
 
 
 class FlowFilesChanged(Message):
-    """watchfiles saw changes under PATH (posted from the watcher thread)."""
+    """watchfiles saw changes under PATH (posted from the watcher thread). ``catch_up``: the
+    watcher has just started, so what changed between the first scan and its start is
+    unknown: every flow file is read again (those unchanged are no-ops)."""
 
-    def __init__(self, paths: list[Path]) -> None:
+    def __init__(self, paths: list[Path], *, catch_up: bool = False) -> None:
         super().__init__()
         self.paths = paths
+        self.catch_up = catch_up
 
 
 class HotReload:
@@ -80,21 +83,30 @@ class HotReload:
                 return False
             return is_yaml_file(root, path) or _is_namespace_file(folder, path)
 
+        caught_up = False
         try:
+            # yield_on_timeout: the first yield (a batch, or a quiet second) says the watch is
+            # set up; a file saved before that, after the first scan, is caught up with then.
             for changes in watch(folder, watch_filter=relevant, stop_event=stop, debounce=400,
-                                 step=20, rust_timeout=1000, yield_on_timeout=False,
+                                 step=20, rust_timeout=1000, yield_on_timeout=True,
                                  raise_interrupt=False):
                 if stop.is_set():
                     return
-                self._host.post_message(FlowFilesChanged(sorted({Path(p) for _c, p in changes})))
+                if changes or not caught_up:
+                    self._host.post_message(FlowFilesChanged(sorted({Path(p) for _c, p in changes}),
+                                                             catch_up=not caught_up))
+                caught_up = True
         except Exception as exc:  # no inotify, too many watches...: the workbench still works
             self._host.call_from_thread(self._host.notify, f"hot reload is off: {exc}",
                                         severity="warning")
 
-    def files_changed(self, paths: list[Path]) -> None:
+    def files_changed(self, paths: list[Path], *, catch_up: bool = False) -> None:
         """The watcher's batch, on the UI thread."""
-        if self._workspace.catalog is None:
+        catalog = self._workspace.catalog
+        if catalog is None:
             return
+        if catch_up:
+            paths = sorted({*paths, *catalog.files_on_disk(), *catalog.entries})
         try:
             self.apply(paths)
         except Exception as exc:

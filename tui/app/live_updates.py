@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tui.app.host import report_error
+from tui.app.mock_control import MockControl
 from tui.models.formatting import STATE_SYMBOLS, format_duration
 from tui.screens.main import DetailTabs
 from tui.widgets.log_view import LogView
@@ -31,7 +32,7 @@ __all__ = ["LiveUpdates"]
 TICK_SECONDS = 1 / 30
 FLOOD_LINES_PER_TICK = 500
 """More new log lines than this in one tick is a flood: Logs then syncs less often."""
-FLOOD_SYNC_SECONDS = 0.1
+FLOOD_SYNC_SECONDS = 0.25
 
 
 class LiveUpdates:
@@ -49,6 +50,9 @@ class LiveUpdates:
         self._ticker: Timer | None = None
         self._next_log_sync = 0.0
         self._paused_notified: dict[str, object] = {}
+        self._mocks = MockControl(host, workspace)  # offers a mock at a pause it can answer
+        self._anything_ran = False
+        """Whether something ran at the last tick: ``x`` shows in the footer only then."""
 
     def ensure_ticking(self) -> None:
         """Something started running: fold its events until everything is frozen again."""
@@ -75,7 +79,7 @@ class LiveUpdates:
             touched = session.fold_events()
             shown = selection.shown
             main = self._host.main
-            if shown is not None:
+            if shown is not None and not session.inbox.held:  # (a key waits for its frame)
                 self._sync_logs(main.query_one(LogView))
                 if shown.id in touched or shown.live:
                     selection.refresh_tree()
@@ -95,10 +99,15 @@ class LiveUpdates:
                 if model.paused is not None and model.paused is not self._paused_notified.get(model.id):
                     self._paused_notified[model.id] = model.paused
                     self._announce_pause(model)
+                    self._mocks.check()
                 if not model.live and model.finished:
                     self._execution_finished(model)
             selection.refresh_status()
             selection.refresh_title(from_tick=True)
+            running = bool(session.running())
+            if running != self._anything_ran:
+                self._anything_ran = running
+                self._host.refresh_bindings()
             # Pause only once every model is frozen: an execution can end between the fold
             # above and this check, and its model must still be folded one last time.
             idle = not session.inbox.pending and not any(m.live for m in session.models.values())
@@ -108,7 +117,7 @@ class LiveUpdates:
             report_error(self._host, "updating the screen failed", exc)
 
     def _sync_logs(self, log_view: LogView) -> None:
-        """Take in new log lines: every tick normally, ~10 times a second during a flood, so
+        """Take in new log lines: every tick normally, 4 times a second during a flood, so
         key presses keep the frames for themselves when a task prints 100k lines a second."""
         now = time.monotonic()
         if now < self._next_log_sync:
@@ -152,7 +161,10 @@ class LiveUpdates:
         selection.refresh_flow_states()
         self._history.refresh()
         if model is selection.shown:
+            self._host.main.query_one(LogView).sync()  # a flood's last lines, throttled or not
             selection.refresh_tree(force=True)
             self._host.main.query_one(OutputsPane).show(model, force=True)
             selection.refresh_files()
+            if state == "FAILED":
+                selection.bring_logs_to_first_error()
             selection.refresh_title()  # the final line count: the ticks stop after this one

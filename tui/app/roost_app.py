@@ -26,22 +26,26 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import events, on
-from textual.app import App, SystemCommand
+from textual import on
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import TabbedContent
 
 from tui.app.artifacts import ArtifactCommands
 from tui.app.changes_view import ChangesView
+from tui.app.clipboard import ClipboardCommands
+from tui.app.compare_view import CompareView
 from tui.app.debug_control import WHILE_PAUSED, DebugControl
 from tui.app.debug_view import DebugView
+from tui.app.frame_first import Opening, TreeMoves
 from tui.app.history_browser import HistoryBrowser, HistoryLoaded
 from tui.app.hot_reload import FlowFilesChanged, HotReload
+from tui.app.input_first import InputFirstApp
 from tui.app.live_updates import LiveUpdates
 from tui.app.palette import palette_commands
 from tui.app.replay_control import ReplayControl
-from tui.app.runs import Runs
+from tui.app.runs import RunKeys, Runs
 from tui.app.selection import Selection
 from tui.app.status_line import StatusLine
 from tui.app.suite_recorder import SuiteRecorded, SuiteRecorder
@@ -70,11 +74,10 @@ if TYPE_CHECKING:
 __all__ = ["RoostApp", "run_workbench"]
 
 UI_SWITCH_INTERVAL = 0.001
-INPUT_PRIORITY_SECONDS = 0.1
 SPINNER_FPS = 8
 
 
-class RoostApp(App[int]):
+class RoostApp(RunKeys, InputFirstApp):
     """The workbench. ``path``: a flow file or a folder of flows."""
 
     CSS_PATH = Path(__file__).parent.parent / "roost.tcss"
@@ -85,8 +88,8 @@ class RoostApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("P", "replay", "Replay from task", show=False),
         Binding("n", "debug_next", "Next", priority=True),
-        Binding("n", "step", "Step", show=False),
         Binding("c", "debug_continue", "Continue", priority=True),
+        Binding("c", "copy", "Copy", show=False),
         Binding("k", "debug_skip", "Skip", priority=True),
         Binding("full_stop", "debug_rerun", "Re-run last", priority=True),
         Binding("exclamation_mark", "debug_shell", "Shell", priority=True),
@@ -96,6 +99,7 @@ class RoostApp(App[int]):
         Binding("x", "cancel", "Cancel"),
         Binding("R", "rerun", "Re-run"),
         Binding("a", "toggle_auto_run", "Auto-run"),
+        Binding("s", "step", "Step"),  # no pane binds s (n: next match, next error)
         Binding("T", "toggle_triggers", "Triggers", show=False),
         Binding("u", "resume", "Resume", show=False),
         Binding("f", "follow_logs", "Follow", show=False),
@@ -136,6 +140,11 @@ class RoostApp(App[int]):
         self._hot_reload = HotReload(self, workspace, self._selection, self._runs,
                                      self._triggers, self._tests)
         self._artifacts = ArtifactCommands(self)
+        self._tree_moves = TreeMoves(self, self._selection)
+        self._opening = Opening(self, workspace, self._selection, self._opened, self._select_flow)
+        self._copier = ClipboardCommands(
+            self, lambda: self._selection.shown.execution.id if self._selection.shown else None,
+            self.copy_to_clipboard)
 
     # -- what tests, benchmarks and the parts read -------------------------------------------
 
@@ -155,7 +164,8 @@ class RoostApp(App[int]):
 
     @property
     def catalog(self) -> FlowCatalog | None:
-        return self.workspace.catalog
+        """Every flow, once all are parsed (the first paint shows the first one only)."""
+        return self.workspace.catalog if self.workspace.opened else None
 
     @property
     def startup_error(self) -> str | None:
@@ -220,15 +230,6 @@ class RoostApp(App[int]):
         # instead of 5 ms per wait, at a small cost in the engine's throughput.
         sys.setswitchinterval(UI_SWITCH_INTERVAL)
 
-    async def on_event(self, event: events.Event) -> None:
-        session = self.workspace.session
-        if isinstance(event, events.Key | events.MouseDown) and session is not None:
-            # The user acts: flooding tasks wait until the answering frame is drawn.
-            inbox = session.inbox
-            inbox.hold(INPUT_PRIORITY_SECONDS)
-            self.call_after_refresh(inbox.release)
-        await super().on_event(event)
-
     @on(MainScreen.Ready)
     def _main_ready(self) -> None:
         entries = self.workspace.open()
@@ -236,6 +237,11 @@ class RoostApp(App[int]):
         self._adapt_layout()
         self.main.query_one(FlowList).focus()
         self._selection.refresh_status()
+        if not entries:
+            self._opening.start()
+
+    def _opened(self) -> None:
+        """Every flow parsed (after the first paint, see frame_first.Opening)."""
         if self.settings.watch:
             self._hot_reload.start_watching()
 
@@ -281,23 +287,26 @@ class RoostApp(App[int]):
         self._history.look_up_latest()
         self._triggers.refresh()
         self._tests.flow_selected()
+        self._opening.start()  # the first flow is on screen: the others after this frame
 
     @on(TaskTree.TaskSelected)
     def _task_selected(self, event: TaskTree.TaskSelected) -> None:
-        self._selection.select_item(event.item)
+        self._tree_moves.moved(event.item)  # drawn first, the panes follow after that frame
 
     @on(TaskTree.TaskOpened)
     def _task_opened(self) -> None:
         self.main.focus_pane("logs")
 
     @on(LogView.FollowChanged)
-    def _follow_changed(self) -> None:
+    @on(LogView.RowsChanged)
+    def _log_rows_changed(self) -> None:
         self._selection.refresh_title()
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         """A pane refreshed only while visible catches up when it is shown."""
         pane = event.pane.id if event.pane is not None else None
+        self._selection.refresh_title()  # the log status shows on Logs only
         if pane == "history":
             self._history.refresh()
         elif pane == "files":
@@ -316,13 +325,17 @@ class RoostApp(App[int]):
     def _execution_opened(self, event: HistoryPane.ExecutionOpened) -> None:
         self._history.open_execution(event.execution_id)
 
+    @on(HistoryPane.CompareRequested)
+    def _compare_requested(self, event: HistoryPane.CompareRequested) -> None:
+        CompareView(self, self.workspace).open(event.left, event.right)
+
     @on(HistoryLoaded)
     def _history_loaded(self, event: HistoryLoaded) -> None:
         self._history.loaded(event)
 
     @on(FlowFilesChanged)
     def _flow_files_changed(self, event: FlowFilesChanged) -> None:
-        self._hot_reload.files_changed(event.paths)
+        self._hot_reload.files_changed(event.paths, catch_up=event.catch_up)
 
     @on(TriggersChanged)
     def _triggers_changed(self) -> None:
@@ -359,8 +372,8 @@ class RoostApp(App[int]):
     # -- keys ----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WHILE_PAUSED:
-            return self._debug.keys_active()
+        if action in WHILE_PAUSED:  # the pause keys, and x / s (see DebugControl.key_active)
+            return self._debug.key_active(action)
         if action == "record_test":
             return self._recorder.available()
         return super().check_action(action, parameters)
@@ -424,6 +437,9 @@ class RoostApp(App[int]):
 
     def action_record_test(self) -> None:
         self._recorder.record_shown()
+
+    def action_copy(self, kind: str | None = None) -> None:
+        self._copier.copy(kind)
 
     def action_save_artifact(self) -> None:
         self._artifacts.save()

@@ -1,6 +1,7 @@
 """Runs started from the workbench: run (``r``, with the inputs form when the flow has
-inputs), cancel (``x``), re-run with the same inputs (``R``), resume a Pause task (``u``), and
-auto-run on save (``a``).
+inputs; on a flow with triggers, a choice: run or simulate a trigger), cancel (``x``), re-run
+with the same inputs (``R``), repeat the last simulation (``S``), resume a Pause task (``u``),
+and auto-run on save (``a``).
 
 Bad inputs and engine errors become notifications; a started run becomes its flow's latest
 execution and, when its flow is selected, the shown one.
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tui.app.host import report_error
-from tui.screens.inputs_form import InputsScreen
+from tui.app.simulations import Simulations
 
 if TYPE_CHECKING:
     from tui.app.host import AppHost
@@ -22,7 +23,20 @@ if TYPE_CHECKING:
     from tui.models.flow_catalog import FlowEntry
     from tui.models.run_model import ExecutionModel
 
-__all__ = ["Runs"]
+__all__ = ["RunKeys", "Runs"]
+
+
+class RunKeys:
+    """The app's actions for simulated trigger firings, mixed into ``RoostApp`` (its module is
+    at its size limit): the key, the palette and the action stay one code path."""
+
+    _runs: Runs
+
+    def action_simulate(self) -> None:
+        self._runs.simulations.choose()
+
+    def action_simulate_again(self) -> None:
+        self._runs.simulations.repeat()
 
 
 class Runs:
@@ -37,6 +51,8 @@ class Runs:
         self._settings = settings
         self.last_inputs: dict[str, dict[str, Any]] = {}
         """Flow key -> the inputs of its last run here (the form starts from them)."""
+        self.simulations = Simulations(host, workspace, selection, live, self._run_flow)
+        """``r`` → "Simulate <trigger>" on a flow with triggers, and ``S``."""
 
     def run_selected(self, *, step: bool = False) -> None:
         """``r`` (``step``: pausing before every task): the selected flow, through the inputs
@@ -52,12 +68,21 @@ class Runs:
                               severity="error")
             return
         flow = entry.flow
+        if flow.triggers and not step:  # run it, or simulate one of its triggers firing
+            self.simulations.offer(flow, lambda: self._run_flow(flow))
+            return
+        self._run_flow(flow, step=step)
+
+    def _run_flow(self, flow: Flow, *, step: bool = False) -> None:
+        """A plain run, through the inputs form when the flow declares inputs."""
         if flow.inputs:
             previous = self.last_inputs.get(flow.key)
 
             def submitted(values: dict[str, Any] | None) -> None:
                 if values is not None:
                     self.start(flow, values, step=step)
+
+            from tui.screens.inputs_form import InputsScreen  # on first use: not in the first paint
 
             self._host.push_screen(InputsScreen(flow, previous), submitted)
             return
@@ -92,6 +117,11 @@ class Runs:
         if self._settings.auto_run and entry.valid and entry.flow is not None:
             self.start(entry.flow, self.last_inputs.get(entry.key, {}))
 
+    def can_cancel(self) -> bool:
+        """For the footer: ``x`` shows only while something runs."""
+        session = self._workspace.session
+        return session is not None and bool(session.running())
+
     def cancel(self) -> None:
         """``x``: the shown execution if it runs, else the last one started."""
         session = self._workspace.session
@@ -118,7 +148,8 @@ class Runs:
         self._host.notify(f"Resuming {model.execution.flow_id}…", timeout=2)
 
     def rerun(self) -> None:
-        """``R``: the selected flow again, with the shown execution's inputs."""
+        """``R``: the selected flow again, with the shown execution's inputs; when that
+        execution was started by a trigger and the flow has a simulation, that simulation again."""
         entry = self._selection.selected_entry
         if entry is None or self._workspace.session is None:
             return
@@ -129,6 +160,10 @@ class Runs:
             return
         if entry.errors or entry.flow is None:
             self._host.notify(f"{entry.path.name} has errors; fix them first", severity="error")
+            return
+        simulated = self.simulations.store.last(entry.flow.key) if model.execution.trigger else None
+        if simulated is not None:  # a simulated firing again, files and body as given then
+            self.simulations.start(entry.flow, simulated)
             return
         self.start(entry.flow, dict(model.raw_inputs))
 

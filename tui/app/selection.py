@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.models.log_store import LogStore
-from tui.screens.main import DetailTabs
+from tui.models.workdir_notes import missing_workdir_reason, moved_outputs
+from tui.screens.main import PANES, DetailTabs
 from tui.widgets.banner import ErrorBanner
 from tui.widgets.files_pane import ChangeWindow, FilesPane
 from tui.widgets.flow_list import FlowList
@@ -163,10 +164,28 @@ class Selection:
                 detail.active = "logs"
         self.refresh_flow_states()
 
-    def select_item(self, item: TreeItem) -> None:
-        """The cursor moved in Tasks: the right-hand panes follow, Source marks its line."""
+    def bring_logs_to_first_error(self) -> None:
+        """The shown execution failed: Logs comes forward (whatever pane was open) with the
+        cursor on its first ERROR line, focused if the focus was on the right-hand panes.
+        Not while the Debug pane shows a pause: the user is stepping there."""
+        if self.shown_pause is not None:
+            return
+        main = self._host.main
+        detail = main.query_one(DetailTabs)
+        log_view = main.query_one(LogView)
+        focus_was_right = main.current_pane() in dict(PANES)
+        if detail.active != "logs":
+            detail.active = "logs"
+        log_view.sync()  # every line of the run, before looking for the first error
+        log_view.go_to_first_at_level("ERROR")
+        if focus_was_right:
+            log_view.focus()
+
+    def select_item(self, item: TreeItem, *, shown_only: bool = False) -> None:
+        """The cursor moved in Tasks: the right-hand panes follow, Source marks its line.
+        ``shown_only``: Files and Changes only if shown (a tab catches up when it is shown)."""
         self.selected_item = item
-        self.apply_item_selection()
+        self.apply_item_selection(shown_only=shown_only)
         entry = self.selected_entry
         if entry is not None:
             self._host.main.query_one(SourcePane).show(entry.text, entry.errors,
@@ -260,15 +279,18 @@ class Selection:
         tree.show(flow, runs, model.execution if model is not None else None,
                   frame=self._spinner_frame(), stale=bool(entry and entry.stale))
 
-    def apply_item_selection(self) -> None:
+    def apply_item_selection(self, *, shown_only: bool = False) -> None:
         """Point Logs, Outputs, Files and Changes at the selected task run (or the whole
-        execution)."""
+        execution); hidden, Files and Changes cost a layout of the screen each."""
         item = self.selected_item
         self.apply_log_filter()
         if item is not None and item.task_run_id:
             self._host.main.query_one(OutputsPane).select_task_run(item.task_run_id)
-        self.refresh_files()
-        self.refresh_changes()
+        active = self._host.main.query_one(DetailTabs).active if shown_only else None
+        if active in (None, "files"):
+            self.refresh_files()
+        if active in (None, "changes"):
+            self.refresh_changes()
         self.refresh_title()
 
     def task_run_filter(self) -> TaskRunFilter:
@@ -312,12 +334,10 @@ class Selection:
             except ValueError:
                 root = folder  # a shared directory outside the execution's folder
         if not root.is_dir():
-            reason = ("no working directory yet" if model.live else
-                      "no working directory kept for this execution (Roost keeps the last "
-                      "execution's per flow; --keep-workdir keeps all)")
-            files.show(None, reason)
+            is_latest = self.latest.get(model.flow_key) == model.id
+            files.show(None, missing_workdir_reason(model, is_latest=is_latest))
             return
-        files.show(root, "", window)
+        files.show(root, "", window, moved_outputs(model) if not model.live else ())
 
     def refresh_changes(self) -> None:
         self._changes.show(self.shown, self.selected_item, self.task_run_filter())
@@ -335,6 +355,8 @@ class Selection:
         self._status.show(self.shown)
 
     def refresh_title(self, *, from_tick: bool = False) -> None:
+        if not self._host.screen_stack:  # a log view's last message may come as the app closes
+            return
         self._status.show_detail_title(self.shown, self.selected_item, self.selected_entry,
                                        from_tick=from_tick)
 

@@ -47,6 +47,8 @@ class WorkbenchSession:
         self.home = home if home is not None else RoostHome.from_environment()
         self.runtime = Runtime.create(self.home, self.config, environ=environ)
         self.options = options or RunOptions()
+        if path.is_dir() and path not in self.options.flow_dirs:   # subflows are looked up under PATH too
+            self.options = dataclasses.replace(self.options, flow_dirs=(*self.options.flow_dirs, path))
         self.inbox = EventInbox()
         self.inbox.backlog = self._history_backlog
         self._executor: Executor | None = None
@@ -64,7 +66,7 @@ class WorkbenchSession:
             from tui.engine_port import Executor
 
             self._executor = Executor(self.runtime)
-            self._executor.bus.subscribe(self.inbox)
+            self._executor.bus.subscribe(self.inbox, batches=True)
         return self._executor
 
     def _history_backlog(self) -> int:

@@ -75,16 +75,21 @@ class StatusLine:
         follow = "following" if log_view.follow else "paused (f to follow)"
         count = len(log_view.view)
         now = time.monotonic()
-        state = (level, follow, count == 0)
+        # The log status belongs to Logs: the other panes' border stays clear.
+        on_logs = detail.active == "logs"
+        state = (level, follow, count == 0, on_logs)
         if from_tick and state == self._subtitle_state and now < self._subtitle_due:
             return
-        subtitle = f"{count:,} line{'s' if count != 1 else ''} · {level} · {follow}"
+        subtitle = (f"{count:,} line{'s' if count != 1 else ''} · {level} · {follow}"
+                    if on_logs else "")
         if detail.border_subtitle != subtitle:
             detail.border_subtitle = subtitle
             self._subtitle_state = state
             self._subtitle_due = now + COUNT_REFRESH_SECONDS
         hint = main.query_one("#logs-hint", Static)
         message = _logs_hint(model, item, entry, len(log_view.view))
+        if message and log_view.min_level and len(log_view.store):
+            message = f"No line at ≥{log_view.min_level} here: l changes the level filter."
         hint.set_class(bool(message), "-visible")
         if message and str(hint.content) != message:
             hint.update(message)

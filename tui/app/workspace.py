@@ -49,10 +49,14 @@ class Workspace:
         self.session: WorkbenchSession | None = None
         self.catalog: FlowCatalog | None = None
         self.startup_error: str | None = None
+        self.opened = False
+        """Every flow parsed (see :meth:`finish_opening`)."""
         self._breakpoints: BreakpointStore | None = None
 
     def open(self) -> list[FlowEntry]:
-        """Start the session and read the flows; returns them (sorted as the list shows them)."""
+        """Start the session and read the flows; returns them (sorted as the list shows them).
+        Only the first flow is parsed (the first paint shows it): :meth:`finish_opening`
+        parses the others right after."""
         from tui.app.session import WorkbenchSession
 
         try:
@@ -65,8 +69,17 @@ class Workspace:
         except Exception as exc:
             self.startup_error = f"cannot open the Roost home: {exc}"
             config = None
-        self.catalog = FlowCatalog(self.path, config.plugin_defaults if config else ())
-        return self.catalog.scan()
+        catalog = FlowCatalog(self.path, config.plugin_defaults if config else ())
+        self.catalog = catalog
+        return catalog.scan(first_only=True)
+
+    def finish_opening(self, count: int | None = None, prefer: Path | None = None) -> bool:
+        """Parse (up to ``count`` of, ``prefer`` first) the flows :meth:`open` left for after
+        the first paint; True once every flow is parsed."""
+        if self.catalog is not None and self.catalog.load_rest(count, prefer=prefer):
+            return False
+        self.opened = True
+        return True
 
     def close(self) -> None:
         if self.session is not None:
@@ -91,10 +104,15 @@ class Workspace:
         session = self.session
         if session is None:
             return None
+        from tui.engine_port import unmocked_unavailable
+
         base = session.options
+        # A task Roost cannot run and no mock covers: the run pauses before it, where the
+        # workbench asks for its outputs (tui/app/mock_control.py).
+        needs_mock = unmocked_unavailable(flow, base, session.runtime.config.mocks)
         return dataclasses.replace(
-            base, breakpoints=frozenset(base.breakpoints) | self.breakpoints.of(flow.key),
-            step=step or base.step)
+            base, breakpoints=frozenset(base.breakpoints) | self.breakpoints.of(flow.key)
+            | frozenset(needs_mock), step=step or base.step)
 
     def entry_for_key(self, flow_key: str) -> FlowEntry | None:
         return self.catalog.by_key(flow_key) if self.catalog is not None else None

@@ -128,18 +128,48 @@ class FlowCatalog:
         self.root = root.absolute()
         self.plugin_defaults = plugin_defaults
         self.entries: dict[Path, FlowEntry] = {}
+        self._unparsed: list[Path] = []
 
     @property
     def folder(self) -> Path:
         return self.root if self.root.is_dir() else self.root.parent
 
-    def scan(self) -> list[FlowEntry]:
-        """Discover and load every flow file (the first paint waits for this: it is quick)."""
+    def scan(self, *, first_only: bool = False) -> list[FlowEntry]:
+        """Discover and load every flow file. ``first_only``: parse only the first in list
+        order (the one the first paint shows), read the others' text and list them by the
+        ``id:`` and ``namespace:`` it declares; :meth:`load_rest` parses them."""
         self.entries = {}
-        if self.root.exists():
-            for path in discover_flow_files(self.root):
-                self.entries[path.absolute()] = self._load(path.absolute(), None)
+        self._unparsed = []
+        paths = self.files_on_disk()
+        for path in paths:
+            self.entries[path] = self._load(path, None, parse=not first_only)
+        if first_only and paths:
+            first = self.sorted_entries()[0].path
+            self.entries[first] = self._load(first, None)
+            self._unparsed = [path for path in paths if path != first]
         return self.sorted_entries()
+
+    def files_on_disk(self) -> list[Path]:
+        """The flow files under ``root`` now (absolute), whether loaded or not."""
+        return [path.absolute() for path in discover_flow_files(self.root)] if self.root.exists() else []
+
+    def load_rest(self, count: int | None = None, *, prefer: Path | None = None) -> bool:
+        """Parse (up to ``count`` of) what ``scan(first_only=True)`` left unparsed, ``prefer``
+        first (the flow the user just selected); True while some remain."""
+        if prefer is not None and (prefer := prefer.absolute()) in self._unparsed:
+            self._unparsed.remove(prefer)
+            self._unparsed.insert(0, prefer)
+        todo = self._unparsed if count is None else self._unparsed[:count]
+        self._unparsed = self._unparsed[len(todo):]
+        for path in todo:
+            entry = self.entries.get(path)
+            if entry is not None and entry.flow is None and not entry.errors:
+                self.entries[path] = self._load(path, None)
+        return bool(self._unparsed)
+
+    def unparsed(self, path: Path) -> bool:
+        """Whether ``scan(first_only=True)`` left this file for :meth:`load_rest`."""
+        return path.absolute() in self._unparsed
 
     def sorted_entries(self) -> list[FlowEntry]:
         return sorted(self.entries.values(), key=lambda e: (e.namespace, e.flow_id, str(e.path)))
@@ -167,7 +197,7 @@ class FlowCatalog:
             return ReloadResult(ReloadKind.UNCHANGED, entry)
         return ReloadResult(ReloadKind.CHANGED, entry)
 
-    def _load(self, path: Path, previous: FlowEntry | None) -> FlowEntry:
+    def _load(self, path: Path, previous: FlowEntry | None, *, parse: bool = True) -> FlowEntry:
         last_good = previous.flow if previous is not None else None
         try:
             text = path.read_text(encoding="utf-8")
@@ -177,6 +207,8 @@ class FlowCatalog:
         except OSError as exc:
             error = FlowError(display_path(path), 1, 1, f"cannot read file: {exc.strerror}")
             return FlowEntry(path, last_good, [error], "")
+        if not parse:
+            return FlowEntry(path, last_good, [], text)
         try:
             flow = load_flow_text(text, str(path), self.plugin_defaults)
         except InvalidFlowError as exc:

@@ -8,8 +8,10 @@ this module does not import the store (which builds views with :meth:`LogStore.f
 from __future__ import annotations
 
 import bisect
+import sys
 from array import array
 from collections.abc import Iterator
+from itertools import compress
 from typing import Protocol
 
 from tui.models.log_levels import level_rank
@@ -149,25 +151,53 @@ class LogFilterView:
             self._scanned = end
             return end - start
         before = len(self._rows)
-        levels = self._levels
-        min_rank = self._min_rank
-        if self.task_run_id is None:
-            self._rows.extend(i for i in range(start, end) if levels[i] >= min_rank)
-        else:
+        codes: frozenset[int] | None = None
+        if self.task_run_id is not None:
             self._update_pair_codes()
             codes = self._pair_codes
-            pairs_of = self._pairs_of
-            if codes:
-                self._rows.extend(
-                    i for i in range(start, end) if pairs_of[i] in codes and levels[i] >= min_rank
-                )
+        if codes is None or codes:
+            mask = _line_mask(self._pairs_of, self._levels, start, end, codes, self._min_rank,
+                              len(self._pairs))
+            if mask is None:
+                self._rows.extend(i for i in range(start, end) if self._accepts(i, codes))
+            else:
+                self._rows.extend(compress(range(start, end), mask))  # C speed
         self._scanned = end
         return len(self._rows) - before
+
+    def _accepts(self, index: int, codes: frozenset[int] | None) -> bool:
+        return self._levels[index] >= self._min_rank and (
+            codes is None or self._pairs_of[index] in codes)
 
     @property
     def scanned(self) -> int:
         """How many store lines this view has examined (its snapshot of the store's length)."""
         return self._scanned
+
+
+def _line_mask(pairs_of: array[int], levels: array[int], start: int, end: int,
+               codes: frozenset[int] | None, min_rank: int, pair_count: int) -> bytes | None:
+    """One byte per line of ``start:end``, 1 where the line passes, built with C-speed bulk
+    operations (a refilter of a million lines takes milliseconds, not a Python loop's
+    quarter second); None over 256 task runs, when a code does not fit a byte (the caller
+    then loops)."""
+    count = end - start
+    mask: bytes | None = None
+    if codes is not None:
+        if pair_count > 256:
+            return None
+        size = pairs_of.itemsize  # every code < 256: a line's code is its low byte
+        low = 0 if sys.byteorder == "little" else size - 1
+        narrow = pairs_of[start:end].tobytes()[low::size]
+        mask = narrow.translate(bytes(1 if code in codes else 0 for code in range(256)))
+    if min_rank > 0:
+        ranks = levels[start:end].tobytes().translate(
+            bytes(1 if rank >= min_rank else 0 for rank in range(256)))
+        if mask is None:
+            return ranks
+        both = int.from_bytes(mask, "little") & int.from_bytes(ranks, "little")
+        return both.to_bytes(count, "little")
+    return mask if mask is not None else b"\x01" * count
 
 
 def describe_filter(min_level: str | None, task_runs: TaskRunFilter) -> str:

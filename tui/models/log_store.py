@@ -143,8 +143,10 @@ class LogStore:
                 self._flush()
             return len(self._offsets) - 1
 
-    def extend(self, entries: Iterable[LogEntry]) -> None:
-        """Append a batch with a single write call (plus whatever single appends were buffered)."""
+    def extend(self, entries: Iterable[LogEntry], *, buffered: bool = False) -> None:
+        """Append a batch with a single write call (plus whatever single appends were buffered);
+        ``buffered``: like ``append``, written once ``_FLUSH_BYTES`` are waiting (a task's lines
+        arrive a pipe read at a time, often a few lines: no write call per read)."""
         with self._lock:
             self._check_open()
             chunks = self._pending
@@ -154,7 +156,8 @@ class LogStore:
                 chunks.append(data)
                 added += len(data)
             self._pending_bytes += added
-            self._flush()
+            if not buffered or self._pending_bytes >= _FLUSH_BYTES:
+                self._flush()
 
     def _flush(self) -> None:
         if not self._pending:

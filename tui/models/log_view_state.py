@@ -16,7 +16,7 @@ from tui.models.log_cursor import selected_rows
 from tui.models.log_entry import LogEntry
 from tui.models.log_entry_cache import EntryCache
 from tui.models.log_filter import LogFilterView, TaskRunFilter, describe_filter
-from tui.models.log_levels import filter_level
+from tui.models.log_levels import LEVELS, filter_level
 from tui.models.log_rows import RowPart, RowWidths, row_parts
 from tui.models.log_search import LogSearch
 from tui.models.log_store import LogStore
@@ -25,6 +25,9 @@ __all__ = ["MAX_SELECTION_ROWS", "LogViewState"]
 
 MAX_SELECTION_ROWS = 20_000
 """Mouse-selection copies at most this many rows: select-all on 1M lines must not freeze."""
+
+_KEPT_VIEWS = 4
+"""Filtered views kept per store (4 bytes per shown line each)."""
 
 _MEASURED_TAIL = 1000
 """A store shown when it already has lines: its last lines size the horizontal scroll."""
@@ -40,6 +43,8 @@ class LogViewState:
         self.min_level: str | None = None
         """The level filter, one of ``LEVELS``; None means ALL."""
         self.view: LogFilterView = store.filtered()
+        self._views: dict[tuple[TaskRunFilter, str | None], LogFilterView] = {(None, None): self.view}
+        """Views built on this store, least recently shown first (see :meth:`refilter`)."""
         self.cursor = max(0, len(self.view) - 1)
         """The highlighted row in :attr:`view` (0 when empty)."""
         self.search = LogSearch()
@@ -71,6 +76,7 @@ class LogViewState:
         self.store = store
         self.entries = EntryCache(store)
         self.widths = _measured_widths(store)
+        self._views.clear()
         self.refilter()
 
     def set_filter(self, task_run_id: TaskRunFilter, min_level: str | None) -> int | None:
@@ -83,8 +89,21 @@ class LogViewState:
         return keep
 
     def refilter(self) -> None:
-        """Rebuild the view from the store and the filters (the entry cache starts afresh)."""
-        self.view = self.store.filtered(task_run_id=self.task_run_filter, min_level=self.min_level)
+        """Show the view of the store through the filters (the entry cache starts afresh).
+
+        The last few views built on this store are kept and brought up to date instead of
+        rebuilt: moving between a task and its flow during a flood then costs only the lines
+        appended since, not a pass over a million lines."""
+        key = (self.task_run_filter, self.min_level)
+        view = self._views.pop(key, None)
+        if view is None:
+            view = self.store.filtered(task_run_id=self.task_run_filter, min_level=self.min_level)
+        else:
+            view.refresh()
+        self._views[key] = view
+        while len(self._views) > _KEPT_VIEWS:
+            del self._views[next(iter(self._views))]
+        self.view = view
         self.entries.clear()
 
     def place_cursor(self, keep_index: int | None, *, follow: bool) -> bool:
@@ -97,6 +116,26 @@ class LogViewState:
             return False
         self.cursor = self.view.nearest_row(keep_index)
         return True
+
+    def first_row_at_rank(self, rank: int) -> int | None:
+        """The first row shown whose level ranks ``rank`` or above (a failed run's first
+        ERROR), None if there is none. Scans the store's rank bytes, not the spool."""
+        levels, view = self.store.line_levels, self.view
+        first: int | None = None
+        for wanted in range(rank, len(LEVELS)):  # array.index runs in C: fast on 1M lines
+            start = 0
+            while first is None or start < first:
+                try:
+                    index = levels.index(wanted, start)
+                except ValueError:
+                    break
+                if first is not None and index >= first:
+                    break
+                if view.accepts(index) and view.row_of(index) is not None:
+                    first = index
+                    break
+                start = index + 1
+        return view.row_of(first) if first is not None else None
 
     def find(self, text: str, *, backwards: bool) -> int | None:
         """Make ``text`` the search term and find it from the cursor (wrapping around)."""

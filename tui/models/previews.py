@@ -10,11 +10,12 @@ import csv
 import io
 import json
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "DUCKDB_HINT",
     "HEAD_BYTES",
     "BinaryPreview",
     "ImagePreview",
@@ -31,20 +32,21 @@ HEAD_BYTES = 64 * 1024
 TABLE_ROWS = 200
 JSON_MAX_BYTES = 4 * 1024 * 1024
 HEX_BYTES = 2048
-PARQUET_HINT = "Parquet preview needs pyarrow: pip install 'roost[parquet]' (or pip install pyarrow)"
+DUCKDB_HINT = "this preview needs DuckDB, one of Roost's dependencies: pip install duckdb"
 
 
 @dataclass(frozen=True)
 class TablePreview:
-    """CSV/TSV/Parquet: column names and types, and the first rows as text."""
+    """CSV/TSV/Parquet/JSON lines: column names and types, and the first rows as text."""
 
-    kind: str  # "csv" | "tsv" | "parquet"
+    kind: str  # "csv" | "tsv" | "parquet" | "jsonl"
     columns: list[str]
     types: list[str]
     rows: list[list[str]]
     total_rows: int | None = None  # known for Parquet (from metadata)
     truncated: bool = False
     size: int = 0
+    path: Path | None = None  # the file, for a profile (see tui.models.table_profile)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,9 @@ def build_preview(path: Path, name: str | None = None) -> Preview:
     try:
         size = path.stat().st_size
         if suffix == ".parquet":
-            return _parquet(path, size)
+            return _duckdb_table(path, "parquet", size)
+        if suffix in (".jsonl", ".ndjson"):
+            return _duckdb_table(path, "jsonl", size)
         with path.open("rb") as source:
             head = source.read(HEAD_BYTES)
     except OSError as exc:
@@ -101,13 +105,14 @@ def build_preview(path: Path, name: str | None = None) -> Preview:
     if image is not None:
         return image
     if head[:4] == b"PAR1":
-        return _parquet(path, size)
+        return _duckdb_table(path, "parquet", size)
     text = _decode(head, truncated)
     if text is None:
         return BinaryPreview(hex_dump(head[:HEX_BYTES]), size)
     if suffix in (".csv", ".tsv") or (suffix == ".txt" and _looks_tabular(text)):
         delimiter = "\t" if suffix == ".tsv" else None
-        return _table(text, truncated, size, delimiter)
+        table = _table(text, truncated, size, delimiter)
+        return replace(table, path=path) if isinstance(table, TablePreview) else table
     looks_json = suffix in (".json", ".geojson", ".ipynb") or (
         not suffix and text.lstrip()[:1] in ("{", "["))
     if looks_json and (not truncated or size <= JSON_MAX_BYTES):
@@ -220,27 +225,19 @@ def _is_datetime(value: str) -> bool:
     return True
 
 
-def _parquet(path: Path, size: int) -> Preview:
+def _duckdb_table(path: Path, kind: str, size: int) -> Preview:
+    """Parquet and JSON lines through DuckDB: the first rows, DuckDB's types, Parquet's row count."""
     try:
-        import pyarrow.parquet as pq  # optional extra: roost[parquet]
+        from tui.models.table_profile import duckdb_rows
+
+        columns, types, rows, total = duckdb_rows(path, kind, TABLE_ROWS)
     except ImportError:
-        return MessagePreview(PARQUET_HINT, "warning")
-    try:
-        parquet = pq.ParquetFile(path)
-        schema = parquet.schema_arrow
-        total = parquet.metadata.num_rows
-        batch = next(parquet.iter_batches(batch_size=TABLE_ROWS), None)
-    except Exception as exc:  # pyarrow raises its own error types for damaged files
-        return MessagePreview(f"not a readable Parquet file: {exc}", "error")
-    columns = [str(name) for name in schema.names]
-    types = [str(schema.field(i).type) for i in range(len(columns))]
-    rows: list[list[str]] = []
-    if batch is not None:
-        data = batch.to_pydict()
-        count = batch.num_rows
-        rows = [["" if data[c][i] is None else str(data[c][i]) for c in columns]
-                for i in range(count)]
-    return TablePreview("parquet", columns, types, rows, total, total > len(rows), size)
+        return MessagePreview(DUCKDB_HINT, "warning")
+    except Exception as exc:  # duckdb's own error types for damaged or foreign files
+        what = "Parquet" if kind == "parquet" else "JSON lines"
+        return MessagePreview(f"not a readable {what} file: {str(exc).splitlines()[0]}", "error")
+    more = total > len(rows) if total is not None else len(rows) >= TABLE_ROWS
+    return TablePreview(kind, columns, types, rows, total, more, size, path)
 
 
 def _image(head: bytes, size: int) -> ImagePreview | None:

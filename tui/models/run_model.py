@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine_port import (
     ExecutionChanged,
+    LogBatch,
     LogLine,
     MetricRecorded,
     OutputFileCaptured,
@@ -126,6 +127,8 @@ class ExecutionModel:
             self.paused = event
         elif isinstance(event, LogLine):  # only when not appended by the inbox (tests, history)
             self.logs.append(LogEntry.from_log_line(event))
+        elif isinstance(event, LogBatch):
+            self.logs.extend(_entries(event))
         self.version += 1
 
     def load_task_runs(self, task_runs: list[TaskRun]) -> None:
@@ -204,6 +207,9 @@ class EventInbox:
         it is over ``BACKLOG_LIMIT`` a flooding task waits here, so memory stays bounded."""
         self._lines = 0
         self._hold_until = 0.0
+        self._released = threading.Event()
+        """Set by :meth:`release`: a held task sleeps on it instead of polling, so it never
+        takes the interpreter back (and under CPU contention, stalls the UI) while held."""
 
     def register(self, model: ExecutionModel) -> None:
         with self._lock:
@@ -226,20 +232,38 @@ class EventInbox:
                 if self.backlog is not None and self._lines % BACKLOG_CHECK_EVERY == 0:
                     self._wait_for_backlog()
                 return
+        elif type(event) is LogBatch:  # a pipe read's lines in one go, buffered like single appends
+            store = self._stores.get(event.execution_id)
+            if store is not None:
+                if self._hold_until and time.monotonic() < self._hold_until:
+                    self._wait_for_ui()
+                store.extend(_entries(event), buffered=True)
+                before, self._lines = self._lines, self._lines + len(event.messages)
+                if self.backlog is not None and before // BACKLOG_CHECK_EVERY != self._lines // BACKLOG_CHECK_EVERY:
+                    self._wait_for_backlog()
+                return
         self._queue.append(event)
 
     def hold(self, seconds: float) -> None:
         """Ask flooding tasks to wait (at most ``seconds``) so the UI has the interpreter to
         itself: called on a key press, released once the frame is drawn. The engine thread and
         the UI share one GIL; without this a key press during a flood waits for it."""
+        self._released.clear()
         self._hold_until = time.monotonic() + seconds
 
     def release(self) -> None:
         self._hold_until = 0.0
+        self._released.set()
+
+    @property
+    def held(self) -> bool:
+        """A key press is waiting for its frame (the UI defers its own folding meanwhile)."""
+        until = self._hold_until
+        return bool(until) and time.monotonic() < until
 
     def _wait_for_ui(self) -> None:
-        while self._hold_until and time.monotonic() < self._hold_until:
-            time.sleep(0.002)
+        while (remaining := self._hold_until - time.monotonic()) > 0 and self._hold_until:
+            self._released.wait(remaining)
 
     def _wait_for_backlog(self) -> None:
         deadline = time.monotonic() + BACKLOG_MAX_WAIT
@@ -257,3 +281,9 @@ class EventInbox:
     @property
     def pending(self) -> bool:
         return bool(self._queue)
+
+
+def _entries(batch: LogBatch) -> list[LogEntry]:
+    """A batch's lines as the store keeps them (they share the batch's time)."""
+    date, level, run_id, task_id = batch.date, batch.level, batch.task_run_id, batch.task_id
+    return [LogEntry(date, level, run_id, task_id, message) for message in batch.messages]

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from tui.engine_port import UnavailableTask
+
 if TYPE_CHECKING:
     from tui.engine_port import Flow, Task, TaskRun
 
@@ -39,6 +41,8 @@ class TaskNode:
     disabled: bool = False
     children: list[TaskNode] = field(default_factory=list)
     line: int | None = None
+    unavailable: bool = False
+    """A plugin type Roost does not run (engine's UnavailableTask): it runs mocked or not at all."""
 
     @property
     def task_id(self) -> str | None:
@@ -92,9 +96,10 @@ def build_task_nodes(flow: Flow, runs: Sequence[TaskRun] = ()) -> list[TaskNode]
 def _task_node(task: Task, index: _RunIndex, parent: str | None,
                value_path: tuple[str, ...]) -> TaskNode:
     run = index.find(task.id, parent, value_path)
+    unavailable = isinstance(task, UnavailableTask)
     node = TaskNode(("task", task.id, value_path), "task", task.id, short_type(task.type), run,
                     disabled=bool(getattr(task, "disabled", False)),
-                    line=getattr(task.position, "line", None))
+                    line=getattr(task.position, "line", None), unavailable=unavailable)
     lists = list(task.child_task_lists())
     if not lists:
         return node
@@ -135,7 +140,8 @@ def _branch(task: Task, name: str, tasks: Sequence[Task], index: _RunIndex, run:
 
 
 def run_duration(run: TaskRun, now: datetime | None = None) -> float | None:
-    """Seconds from the run's first state to its end (or now while it runs)."""
+    """Seconds the run ran: from its first state to its end (or now while it runs), less the
+    time it waited at a breakpoint (``run.paused_seconds``, shown apart)."""
     start = run.start_date
     if start is None:
         return None
@@ -144,4 +150,4 @@ def run_duration(run: TaskRun, now: datetime | None = None) -> float | None:
         from tui.models import formatting
 
         end = now or formatting.now()
-    return max(0.0, (end - start).total_seconds())
+    return max(0.0, (end - start).total_seconds() - run.paused_seconds)

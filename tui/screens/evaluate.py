@@ -37,7 +37,7 @@ class EvaluateScreen(ModalScreen[str | None]):
                          id="evaluate-title")
             yield Input(self.previous, placeholder="outputs.task.value  or  {{ inputs.name | upper }}",
                         id="evaluate-input")
-            yield Static("enter evaluates · esc closes · secrets show as ******",
+            yield Static("enter evaluates · esc closes · secrets show as ********",
                          id="evaluate-hint")
 
     def on_mount(self) -> None:

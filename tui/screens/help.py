@@ -16,9 +16,9 @@ __all__ = ["KEY_GROUPS", "HelpScreen"]
 
 KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Runs", [
-        ("r", "run the selected flow (inputs form when it has inputs)"),
+        ("r", "run (inputs form when it has inputs; or simulate a trigger)"),
         ("x", "cancel the running execution"),
-        ("R", "re-run the last execution with the same inputs"),
+        ("R / S", "re-run with the same inputs / repeat the last trigger simulation"),
         ("a", "toggle auto-run when the flow file is saved"),
         ("u", "resume an execution paused by a Pause task"),
         ("P", "replay from the task selected in Tasks: reuse what ran before it, restore its "
@@ -30,6 +30,7 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
                   "Tests"),
         ("z", "maximise the focused pane (again to restore)"),
         ("enter", "open: task logs, artifact preview, execution from history"),
+        ("m, =", "History: mark two executions, compare them (or a replay with its original)"),
         ("ctrl+p", "command palette (every action is there)"),
         ("?", "this help"),
         ("q", "quit (running executions are cancelled)"),
@@ -38,7 +39,7 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("f", "follow the end (stops when you scroll up, resumes at the bottom)"),
         ("/", "search; n / N next / previous match"),
         ("l", "level filter: all, ≥DEBUG, ≥INFO, ≥WARN, ≥ERROR"),
-        ("t", "timestamps on / off"),
+        ("t / w", "timestamps on / off · wrap long lines on / off"),
         ("c", "copy the line under the cursor; mouse-select + ctrl+c copies a selection"),
         ("home / end", "first line / last line (and follow)"),
     ]),
@@ -46,11 +47,12 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("enter", "preview full screen"),
         ("e", "save the artifact to a path"),
         ("o / O", "open it in $PAGER / $EDITOR"),
+        ("c", "copy the value or URI (Outputs), path (Files), id (History): OSC 52, works over SSH"),
     ]),
     ("Source", [("n / N", "next / previous validation error")]),
     ("Debugging", [
         ("b", "breakpoint on / off before the task under the cursor (Tasks; kept per flow)"),
-        ("n", "run the selected flow step by step (a running one pauses before its next task)"),
+        ("s", "run the selected flow step by step (a running one pauses before its next task)"),
         ("n (paused)", "next: run this task, pause before the next one"),
         ("c (paused)", "continue to the next breakpoint"),
         ("k (paused)", "skip this task (SKIPPED)"),

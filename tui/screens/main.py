@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TabbedContent, TabPane
@@ -47,6 +48,14 @@ PANES: tuple[tuple[str, str], ...] = (
 )
 
 
+class WorkbenchFooter(Footer):
+    """The footer with its keys in the first frame: Textual's fills itself a few frames
+    after the screen is up (once it hears that the bindings changed), which a start in a
+    slow terminal shows as an empty bar. Later binding changes recompose it as usual."""
+
+    _bindings_ready = reactive(True, repaint=False)
+
+
 class DetailTabs(TabbedContent):
     """The right-hand panes; maximising any of them maximises the whole tab set."""
 
@@ -61,6 +70,8 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "next_pane", "Next pane", show=False),
         Binding("shift+tab", "previous_pane", "Previous pane", show=False),
+        # The app's (tui/app/runs.py RunKeys): bound here as roost_app.py is at its size limit.
+        Binding("S", "app.simulate_again", "Simulate again", show=False),
     ]
 
     def __init__(self, resolve_uri: Callable[[str], Path]) -> None:
@@ -78,7 +89,7 @@ class MainScreen(Screen[None]):
                 for number, (pane_id, title) in enumerate(PANES, start=1):
                     with TabPane(f"{number} {title}", id=pane_id):
                         yield self._pane(pane_id)
-        yield Footer()
+        yield WorkbenchFooter()
 
     def _pane(self, pane_id: str) -> Widget:
         if pane_id == "logs":
@@ -165,6 +176,12 @@ class MainScreen(Screen[None]):
         if detail in chain:
             return detail.active or "logs"
         return None
+
+    def on_files_pane_moved_output_opened(self, event: FilesPane.MovedOutputOpened) -> None:
+        """The Files pane's "outputs moved to storage" line: the file in Outputs, focused."""
+        event.stop()
+        self.focus_pane("outputs")
+        self.query_one(OutputsPane).select_artifact(event.output.task_run_id, event.output.name)
 
     def action_next_pane(self) -> None:
         self._move_pane(+1)

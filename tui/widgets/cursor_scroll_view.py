@@ -14,6 +14,7 @@ from typing import Protocol
 
 from textual import events
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import var
 from textual.scroll_view import ScrollView
 
@@ -47,6 +48,18 @@ class CursorScrollView(ScrollView):
     follow: var[bool] = var(True, init=False)
     """Keep the last line in view as lines arrive."""
 
+    class FollowChanged(Message):
+        """Posted when follow mode turns on or off (e.g. to show a "paused" badge)."""
+
+        def __init__(self, view: CursorScrollView, follow: bool) -> None:
+            super().__init__()
+            self.view = view
+            self.follow = follow
+
+        @property
+        def control(self) -> CursorScrollView:
+            return self.view
+
     def __init__(
         self,
         rows: RowCursor,
@@ -65,6 +78,7 @@ class CursorScrollView(ScrollView):
             self._rows.cursor = max(0, len(self._rows) - 1)
             self._scroll_to_end()
             self.refresh()
+        self.post_message(self.FollowChanged(self, follow))
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """Scrolling by the user (wheel, scrollbar) decides follow mode: away from the bottom
@@ -77,6 +91,7 @@ class CursorScrollView(ScrollView):
             self.follow = at_end
 
     def on_resize(self, event: events.Resize) -> None:
+        self._viewport_resized()
         if self.follow:
             self.call_after_refresh(self._stay_at_end)
 
@@ -84,6 +99,15 @@ class CursorScrollView(ScrollView):
         # The scrollbar takes a row from the viewport without a Resize: stay on the last line.
         if self.follow:
             self.call_after_refresh(self._stay_at_end)
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        # It takes columns without a Resize: rows that wrap at the pane's width change height.
+        self._viewport_resized()
+        if self.follow:
+            self.call_after_refresh(self._stay_at_end)
+
+    def _viewport_resized(self) -> None:
+        """The rows' room changed; a subclass whose row heights depend on it re-measures."""
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tui.widgets.keys import VIM_CURSOR
-from tui.widgets.source_pane import SYNTAX_THEME
+from tui.widgets.syntax_theme import syntax_theme
 
 if TYPE_CHECKING:
     from tui.engine_port import PauseInspection
@@ -42,7 +42,7 @@ MAX_EVALUATIONS = 50
 
 KEYS_HELP = (
     ("b", "breakpoint on / off on the task under the cursor (Tasks)"),
-    ("n", "run the selected flow step by step: it pauses before every task"),
+    ("s", "run the selected flow step by step: it pauses before every task"),
     ("", "while paused:"),
     ("n", "next: run this task, pause before the next one"),
     ("c", "continue to the next breakpoint"),
@@ -223,8 +223,8 @@ class DebugPane(Vertical, can_focus=True):
         source_box = self.query_one("#debug-source-box", VerticalScroll)
         source_box.border_title = f"YAML · line {pause.source_line}"
         self.query_one("#debug-source", Static).update(
-            Syntax(pause.source or "(no source)", "yaml", theme=SYNTAX_THEME, line_numbers=True,
-                   start_line=pause.source_line, background_color="default", word_wrap=True))
+            Syntax(pause.source or "(no source)", "yaml", theme=syntax_theme(), line_numbers=True,
+                   start_line=pause.source_line, word_wrap=True))
         self.query_one("#debug-properties", Static).update(render_properties(pause))
         self.variables_tree.show_variables(pause.variables)
 
@@ -268,8 +268,7 @@ def render_properties(pause: PauseInspection) -> RenderableType:
     if pause.properties:
         dumped = yaml.safe_dump(pause.properties, sort_keys=False, allow_unicode=True,
                                 default_flow_style=False, width=10_000).rstrip("\n")
-        parts.append(Syntax(dumped, "yaml", theme=SYNTAX_THEME, background_color="default",
-                            word_wrap=True))
+        parts.append(Syntax(dumped, "yaml", theme=syntax_theme(), word_wrap=True))
     for name, message in pause.property_errors.items():
         parts.append(Text.assemble(("✘ ", "bold #ff5f5f"), (f"{name}: ", "bold #ff5f5f"),
                                    (message, "#ff5f5f")))

@@ -25,10 +25,11 @@ from textual.widgets.tree import TreeNode
 from tui.models.artifacts import Artifact
 from tui.models.formatting import format_size
 from tui.models.previews import build_preview
+from tui.models.workdir_notes import MovedOutput, moved_outputs_text
 from tui.widgets.keys import VIM_CURSOR
 from tui.widgets.preview_view import PreviewView, TreeAndPreview
 
-__all__ = ["ChangeWindow", "FileEntry", "FilesPane", "scan_directory"]
+__all__ = ["ChangeWindow", "FileEntry", "FilesPane", "MovedOutputsNote", "scan_directory"]
 
 SCAN_LIMIT = 5000
 """At most this many entries are listed (a node_modules must not freeze the pane)."""
@@ -87,7 +88,18 @@ def scan_directory(root: Path, limit: int = SCAN_LIMIT) -> tuple[list[FileEntry]
     return found, truncated
 
 
-class FilesTree(Tree[FileEntry | None]):
+@dataclass(frozen=True)
+class MovedOutputsNote:
+    """The tree's first line when ``outputFiles`` moved files out of the directory: selecting
+    it shows the first of them in Outputs."""
+
+    moved: tuple[MovedOutput, ...]
+
+
+FilesNode = FileEntry | MovedOutputsNote | None
+
+
+class FilesTree(Tree[FilesNode]):
     ALLOW_MAXIMIZE = True
     BINDINGS: ClassVar[list[BindingType]] = VIM_CURSOR
 
@@ -119,11 +131,20 @@ class FilesPane(TreeAndPreview):
             self.pane = pane
             self.artifact = artifact
 
+    class MovedOutputOpened(Message):
+        """Enter on the "outputs moved to storage" line: show ``output`` in Outputs."""
+
+        def __init__(self, output: MovedOutput) -> None:
+            super().__init__()
+            self.output = output
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.root_path: Path | None = None
         self.reason = ""
         self.window: ChangeWindow | None = None
+        self.moved: tuple[MovedOutput, ...] = ()
+        """Files captured by ``outputFiles``: no longer in the directory (see Outputs)."""
         self._stop: threading.Event | None = None
         self._signature: tuple[object, ...] | None = None
         self._previewed: Path | None = None
@@ -143,9 +164,12 @@ class FilesPane(TreeAndPreview):
     def on_unmount(self) -> None:
         self._stop_watching()
 
-    def show(self, root: Path | None, reason: str = "", window: ChangeWindow | None = None) -> None:
-        """Show ``root`` (None: ``reason`` says why there is nothing); marks per ``window``."""
-        if root == self.root_path and window == self.window and reason == self.reason:
+    def show(self, root: Path | None, reason: str = "", window: ChangeWindow | None = None,
+             moved: tuple[MovedOutput, ...] = ()) -> None:
+        """Show ``root`` (None: ``reason`` says why there is nothing); marks per ``window``;
+        ``moved``: the files ``outputFiles`` took out of it, named on the first line."""
+        if (root == self.root_path and window == self.window and reason == self.reason
+                and moved == self.moved):
             if root is not None and self._signature is None:
                 self.rescan()
             return
@@ -153,6 +177,7 @@ class FilesPane(TreeAndPreview):
         self.root_path = root
         self.reason = reason
         self.window = window
+        self.moved = moved
         if root_changed:
             self._stop_watching()
             self._signature = None
@@ -189,15 +214,16 @@ class FilesPane(TreeAndPreview):
         if root != self.root_path:
             return
         window = self.window
-        signature = (root, window, truncated,
+        signature = (root, window, self.moved, truncated,
                      tuple((e.relative, e.size, e.mtime) for e in entries))
         if signature == self._signature:
             return
         self._signature = signature
         tree = self.file_tree
-        cursor = tree.cursor_node.data.relative if tree.cursor_node and tree.cursor_node.data else None
+        cursor_data = tree.cursor_node.data if tree.cursor_node else None
+        cursor = cursor_data.relative if isinstance(cursor_data, FileEntry) else None
         collapsed = {n.data.relative for n in _walk(tree.root)
-                     if n.data and n.allow_expand and not n.is_expanded}
+                     if isinstance(n.data, FileEntry) and n.allow_expand and not n.is_expanded}
         tree.clear()
         marked = sum(1 for e in entries if window is not None and window.contains(e))
         name = root.name if len(root.name) <= 12 else root.name[:8] + "…"
@@ -207,7 +233,10 @@ class FilesPane(TreeAndPreview):
                          f"  nothing changed by {window.task_id}", style="#ffaf5f")
         tree.root.set_label(label)
         tree.root.allow_expand = True
-        nodes: dict[str, TreeNode[FileEntry | None]] = {"": tree.root}
+        nodes: dict[str, TreeNode[FilesNode]] = {"": tree.root}
+        if self.moved:
+            tree.root.add_leaf(Text("⇢ " + moved_outputs_text(self.moved), style="#87d787"),
+                               MovedOutputsNote(self.moved))
         for entry in entries:
             parent_key = str(Path(entry.relative).parent)
             parent = nodes.get("" if parent_key == "." else parent_key, tree.root)
@@ -261,20 +290,23 @@ class FilesPane(TreeAndPreview):
     def selected_artifact(self) -> Artifact | None:
         node = self.file_tree.cursor_node
         entry = node.data if node is not None else None
-        if entry is None or entry.is_dir:
+        if not isinstance(entry, FileEntry) or entry.is_dir:
             return None
         return Artifact(entry.path.name, entry.path)
 
-    def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[FileEntry | None]) -> None:
+    def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[FilesNode]) -> None:
         event.stop()
         entry = event.node.data
-        if entry is not None and not entry.is_dir and entry.path != self._previewed:
+        if isinstance(entry, FileEntry) and not entry.is_dir and entry.path != self._previewed:
             self._previewed = entry.path
             self._load_preview(entry.path)
 
-    def _on_tree_node_selected(self, event: Tree.NodeSelected[FileEntry | None]) -> None:
+    def _on_tree_node_selected(self, event: Tree.NodeSelected[FilesNode]) -> None:
         entry = event.node.data
-        if entry is not None and not entry.is_dir:
+        if isinstance(entry, MovedOutputsNote):
+            event.stop()
+            self.post_message(self.MovedOutputOpened(entry.moved[0]))
+        elif entry is not None and not entry.is_dir:
             event.stop()
             self.post_message(self.FileOpened(self, Artifact(entry.path.name, entry.path)))
 
@@ -297,7 +329,7 @@ def _label(entry: FileEntry, changed: bool) -> Text:
     return text
 
 
-def _walk(node: TreeNode[FileEntry | None]) -> list[TreeNode[FileEntry | None]]:
+def _walk(node: TreeNode[FilesNode]) -> list[TreeNode[FilesNode]]:
     found = [node]
     for child in node.children:
         found.extend(_walk(child))

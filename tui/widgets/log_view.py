@@ -40,11 +40,12 @@ from textual.widgets import Input
 from tui.models.log_cursor import page_height
 from tui.models.log_entry import LogEntry
 from tui.models.log_filter import LogFilterView, TaskRunFilter
-from tui.models.log_levels import next_filter_level
+from tui.models.log_levels import level_rank, next_filter_level
 from tui.models.log_rows import copy_text
 from tui.models.log_store import LogStore
 from tui.models.log_view_state import LogViewState
 from tui.widgets.cursor_scroll_view import CursorScrollView
+from tui.widgets.log_lines import LogLines, Viewport
 from tui.widgets.log_row_painter import ROW_COMPONENT_CLASSES, LogRowPainter
 
 __all__ = ["LogView"]
@@ -63,10 +64,11 @@ class LogView(CursorScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "toggle_follow", "Follow"),
         Binding("t", "toggle_timestamps", "Times"),
+        Binding("w", "toggle_wrap", "Wrap"),
         Binding("l", "cycle_level", "Level"),
         Binding("slash", "start_search", "Search"),
         Binding("n", "search_next", "Next match"),
-        Binding("N", "search_previous", "Prev match"),
+        Binding("N", "search_previous", "Prev match", show=False),
         Binding("c,y", "copy_line", "Copy line"),
         Binding("escape", "close_search", "Close search", show=False),
         Binding("up", "cursor_up", "Up", show=False),
@@ -98,27 +100,19 @@ class LogView(CursorScrollView, can_focus=True):
     show_timestamps: reactive[bool] = reactive(True, init=False)
     """Show each line's time (local time, milliseconds)."""
 
-    class FollowChanged(Message):
-        """Posted when follow mode turns on or off (e.g. to show a "paused" badge)."""
+    wrap: reactive[bool] = reactive(True, init=False)
+    """Wrap long rows onto more lines (each still one cursor stop); off: scroll sideways."""
 
-        def __init__(self, log_view: LogView, follow: bool) -> None:
-            super().__init__()
-            self.log_view = log_view
-            self.follow = follow
+    class FollowChanged(CursorScrollView.FollowChanged):
+        """Follow mode turned on or off (``on_log_view_follow_changed``)."""
 
-        @property
-        def control(self) -> LogView:
-            return self.log_view
+    class RowsChanged(Message):
+        """Posted when the rows shown were rebuilt (a level or task filter, another store):
+        what counts them (the pane's status) reads them again."""
 
-    def __init__(
-        self,
-        store: LogStore | None = None,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
-    ) -> None:
+    def __init__(self, store: LogStore | None = None, *, name: str | None = None,
+                 id: str | None = None, classes: str | None = None,
+                 disabled: bool = False) -> None:
         """``store``: the lines to show; by default the view owns a temp store, closed on
         unmount. A store given here is the caller's to close."""
         state = LogViewState(store if store is not None else LogStore())
@@ -128,6 +122,7 @@ class LogView(CursorScrollView, can_focus=True):
         self._searching = False
         self._width_pending = self._state.widths.message_cells > 0
         self._painter = LogRowPainter(self)
+        self._lines = LogLines(state, self._painter, on_wider_row=self._wider_row)
 
     # -- public API --------------------------------------------------------------------------
 
@@ -219,7 +214,10 @@ class LogView(CursorScrollView, can_focus=True):
     def search(self, text: str, *, backwards: bool = False) -> int | None:
         """Find ``text`` (case-insensitive) from the row after (before) the cursor, wrapping
         around; moves the cursor there and returns the row, or notifies "no match"."""
+        had_term = bool(self._state.search.term)
         found = self._state.find(text, backwards=backwards)
+        if had_term != bool(text):
+            self.refresh_bindings()
         self._invalidate_strips()
         if not text:
             return None
@@ -230,6 +228,16 @@ class LogView(CursorScrollView, can_focus=True):
         self._move_cursor(found, center=True)
         self.refresh()
         return found
+
+    def go_to_first_at_level(self, level: str) -> bool:
+        """Cursor to the first line at ``level`` or above, mid-screen (False: there is none)."""
+        row = self._state.first_row_at_rank(level_rank(level))
+        if row is None:
+            return False
+        self._move_cursor(row, center=True)
+        # The pane may have just been brought forward: scroll once it has its size.
+        self.call_after_refresh(self._scroll_to_row, row, center=True)
+        return True
 
     # -- messages & watchers -----------------------------------------------------------------
 
@@ -244,13 +252,26 @@ class LogView(CursorScrollView, can_focus=True):
             self._state.store.close()
 
     def watch_follow(self, follow: bool) -> None:
-        super().watch_follow(follow)
+        super().watch_follow(follow)  # (which posts FollowChanged)
         self._update_subtitle()
-        self.post_message(self.FollowChanged(self, follow))
 
     def watch_show_timestamps(self) -> None:
         self._invalidate_strips()
         self._apply_virtual_size()
+
+    def watch_wrap(self, wrap: bool) -> None:
+        """The rows take other heights: new scroll range, the cursor row (or the end) shown."""
+        self._lines.wrap = wrap
+        if wrap:
+            self.scroll_to(x=0, animate=False, immediate=True)
+        self._invalidate_strips()
+        self._apply_virtual_size()
+        self.call_after_refresh(self._stay_at_end if self.follow else self._scroll_to_row,
+                                *(() if self.follow else (self._state.cursor,)))
+
+    def _viewport_resized(self) -> None:
+        if self.wrap:  # the rows wrap at the new width: the scroll range changes
+            self._apply_virtual_size()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -280,30 +301,25 @@ class LogView(CursorScrollView, can_focus=True):
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """Plain text of the selected rows (what is on screen), capped so that select-all on a
         huge log stays quick."""
-        start, end = selection.start, selection.end
-        picked = self._state.selected_text(
-            None if start is None else start.y,
-            None if end is None else end.y,
-            show_timestamps=self.show_timestamps,
-        )
-        if picked is None:
-            return None
-        first, last, text = picked
-        shifted = Selection(
-            None if start is None else start._replace(y=start.y - first),
-            None if end is None else end._replace(y=min(end.y, last) - first),
-        )
-        return shifted.extract(text), "\n"
+        return self._lines.selected_text(selection, show_timestamps=self.show_timestamps)
 
     # -- actions -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close_search":
             return self._searching  # let escape reach the app when there is nothing to close
+        if action in ("search_next", "search_previous"):
+            # Dimmed in the footer until there is a search (like less, n repeats one).
+            return True if self._state.search.term else None
         return True
 
     def action_toggle_timestamps(self) -> None:
         self.show_timestamps = not self.show_timestamps
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+        self.notify("Long lines: wrapped" if self.wrap else "Long lines: scroll sideways",
+                    timeout=1.5)
 
     def action_cycle_level(self) -> None:
         level = next_filter_level(self._state.min_level)
@@ -364,49 +380,45 @@ class LogView(CursorScrollView, can_focus=True):
         before the per-line rendering asks for them one by one."""
         scroll_y = self.scroll_offset.y
         self._state.prefetch(scroll_y + crop.y, scroll_y + crop.bottom)
+        self._lines.begin_frame(self._viewport())
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        row = scroll_y + y
-        width = self.size.width
-        styles = self._painter.styles
-        if row >= len(self._state.view):
-            return Strip.blank(width, styles.base)
-        is_cursor = row == self._state.cursor and self.has_focus_within
-        strip = self._row_strip(row, is_cursor)
-        fill = styles.base + styles.cursor if is_cursor else styles.base
-        return strip.crop_extend(scroll_x, scroll_x + width, fill).apply_offsets(scroll_x, row)
+        return self._lines.line(y, self._viewport(), self.virtual_size.width)
 
-    def _row_strip(self, row: int, is_cursor: bool) -> Strip:
-        state, painter = self._state, self._painter
-        index = state.view[row]
-        selection = self.text_selection
-        if selection is None and (cached := painter.cached(index, is_cursor)) is not None:
-            return cached
-        entry = state.entries.get(index)
-        strip = painter.paint(
-            entry.level,
-            state.row_parts(entry, show_timestamps=self.show_timestamps),
-            is_cursor=is_cursor,
-            search=state.search,
-            selected=None if selection is None else selection.get_span(row),
-        )
-        if strip.cell_length > self.virtual_size.width:
-            state.widths.widen(strip.cell_length, show_timestamps=self.show_timestamps)
-            self._schedule_width_update()
-        if selection is None:
-            painter.keep(index, is_cursor, strip)
-        return strip
+    def _viewport(self) -> Viewport:
+        scroll_x, scroll_y = self.scroll_offset
+        region = self.scrollable_content_region
+        return Viewport(scroll_x, scroll_y, max(1, region.width) if self.wrap else self.size.width,
+                        self._page_height() if self.wrap else self.size.height,
+                        self.has_focus_within, self.show_timestamps, self.text_selection)
+
+    def _wider_row(self, cells: int) -> None:
+        self._state.widths.widen(cells, show_timestamps=self.show_timestamps)
+        self._schedule_width_update()
 
     # -- internals ---------------------------------------------------------------------------
 
     def _apply_virtual_size(self) -> None:
+        """Unwrapped: a row per log row, as wide as the widest. Wrapped: as wide as the pane,
+        and the scroll range ends at the top row that shows the last row whole."""
         self._width_pending = False
-        height = len(self._state.view) + (1 if self._searching else 0)
+        searching = 1 if self._searching else 0
+        if self.wrap:
+            # No horizontal range: a scrollbar for it would change the width rows wrap at.
+            frame, region = self._viewport(), self.scrollable_content_region
+            self._set_virtual_size(Size(1, self._lines.end_top(frame) + region.height))
+            return
+        height = len(self._state.view) + searching
         self._set_virtual_size(
             Size(self._state.widths.total(show_timestamps=self.show_timestamps), height)
         )
+
+    def _scroll_to_row(self, row: int, *, center: bool = False) -> None:
+        if not self.wrap or not self.is_mounted:
+            super()._scroll_to_row(row, center=center)
+        elif (top := self._lines.reveal_top(row, self._viewport(), center=center)) is not None:
+            self._scroll_quietly(max(0, min(top, self.max_scroll_y)))
 
     def _schedule_width_update(self) -> None:
         if not self._width_pending:
@@ -433,6 +445,7 @@ class LogView(CursorScrollView, can_focus=True):
         elif self.follow:
             self._scroll_to_end()
         self._update_subtitle()
+        self.post_message(self.RowsChanged())
 
     def _update_subtitle(self) -> None:
         """A small status (visible if the app gives the widget a border)."""

@@ -45,6 +45,7 @@ class OutputItem:
     task_id: str | None = None
     uri: str | None = None
     name: str | None = None
+    copy_text: str | None = None  # a value's text as `c` copies it (JSON for maps and lists)
 
 
 class OutputsTree(Tree[OutputItem]):
@@ -130,6 +131,18 @@ class OutputsPane(TreeAndPreview):
             self.preview.show(None)
             self._previewed = None
 
+    def select_artifact(self, task_run_id: str, name: str) -> bool:
+        """Move the cursor to a task run's output file by name (the Files pane links there);
+        False when the tree has no such file."""
+        tree = self.output_tree
+        for node in _walk(tree.root):
+            item = node.data
+            if (item is not None and item.kind == "artifact" and item.task_run_id == task_run_id
+                    and item.name == name):
+                tree.move_cursor(node)
+                return True
+        return False
+
     def select_task_run(self, task_run_id: str | None) -> None:
         """Move the cursor to a task run's node (when the task tree selection changes)."""
         tree = self.output_tree
@@ -199,7 +212,8 @@ class OutputsPane(TreeAndPreview):
             return
         if isinstance(value, dict) and value:
             node = parent.add(Text.assemble((name, "bold"), (f" {{{len(value)}}}", "dim")),
-                              OutputItem(key, "value"), expand=len(value) <= 20)
+                              OutputItem(key, "value", copy_text=_as_copied(value)),
+                              expand=len(value) <= 20)
             nodes[key] = node
             for index, (child_name, child) in enumerate(value.items()):
                 if index >= _VALUE_CHILDREN_LIMIT:
@@ -210,7 +224,8 @@ class OutputsPane(TreeAndPreview):
             return
         if isinstance(value, list) and value:
             node = parent.add(Text.assemble((name, "bold"), (f" [{len(value)}]", "dim")),
-                              OutputItem(key, "value"), expand=len(value) <= 20)
+                              OutputItem(key, "value", copy_text=_as_copied(value)),
+                              expand=len(value) <= 20)
             nodes[key] = node
             for index, child in enumerate(value):
                 if index >= _VALUE_CHILDREN_LIMIT:
@@ -223,10 +238,17 @@ class OutputsPane(TreeAndPreview):
         if len(shown) > 500:
             shown = shown[:500] + "…"
         text.append_text(_highlighter(shown))
-        parent.add_leaf(text, OutputItem(key, "value"))
+        parent.add_leaf(text, OutputItem(key, "value", copy_text=_as_copied(value)))
         nodes[key] = parent.children[-1]
 
     # -- artifacts -------------------------------------------------------------------------------
+
+    @property
+    def selected_value_text(self) -> str | None:
+        """The selected output value as text (`c` copies it), None when no value is selected."""
+        node = self.output_tree.cursor_node
+        item = node.data if node is not None else None
+        return item.copy_text if item is not None and item.kind == "value" else None
 
     @property
     def selected_artifact(self) -> Artifact | None:
@@ -265,6 +287,11 @@ class OutputsPane(TreeAndPreview):
 
             preview = MessagePreview(f"cannot open {uri}: {exc}", "error")
         self.app.call_from_thread(self.preview.show, preview, name)
+
+
+def _as_copied(value: Any) -> str:
+    """Text as-is, everything else as JSON (what a user pastes into a shell or an editor)."""
+    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
 
 
 def _artifact_label(name: str, size: int | None) -> Text:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from rich.syntax import Syntax
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Static, Tree
 
@@ -22,6 +24,7 @@ from tui.models.previews import (
     TablePreview,
     TextPreview,
 )
+from tui.models.table_profile import TableProfile
 
 __all__ = ["PreviewView"]
 
@@ -42,6 +45,14 @@ class PreviewView(Widget):
     PreviewView > .preview--message.-warning { color: $text-warning; }
     PreviewView > .preview--message.-error { color: $text-error; }
     PreviewView DataTable { height: 1fr; }
+    PreviewView .preview--table-and-profile { height: 1fr; }
+    PreviewView .preview--table-and-profile > .preview--table { width: 1fr; }
+    PreviewView .preview--profile { width: auto; max-width: 56; height: 1fr; border-left: vkey $panel; }
+    PreviewView.-stacked .preview--table-and-profile { layout: vertical; }
+    PreviewView.-stacked .preview--table-and-profile > .preview--table { min-height: 4; }
+    PreviewView.-stacked .preview--profile { width: 1fr; max-width: 100%; height: auto; max-height: 45%;
+                                             border-left: none; border-top: hkey $panel; }
+    PreviewView .preview--profile > Static { height: 1; color: $text-muted; padding: 0 1; }
     PreviewView Tree { height: 1fr; }
     PreviewView VerticalScroll { height: 1fr; }
     """
@@ -56,12 +67,47 @@ class PreviewView(Widget):
     def compose(self) -> ComposeResult:
         yield Static(self.hint, classes="preview--message")
 
+    STACK_BELOW = 90
+    """Narrower than this, the profile goes under the table instead of beside it."""
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < self.STACK_BELOW, "-stacked")
+
     def show(self, preview: Preview | None, title: str = "") -> None:
         """Replace what is shown."""
         self.preview = preview
         self.title = title
         self.remove_children()
         self.mount_all(list(self._widgets(preview, title)))
+        if isinstance(preview, TablePreview) and preview.path is not None:
+            self._profile(preview, preview.path)
+
+    @work(thread=True, exclusive=True, group="profile")
+    def _profile(self, preview: TablePreview, path: Path) -> None:
+        """SUMMARIZE scans the whole file: off the UI thread, shown when done (if still wanted)."""
+        from tui.models.table_profile import profile_table
+
+        try:
+            profile: TableProfile | str = profile_table(path, preview.kind)
+        except Exception as exc:  # DuckDB cannot read it whole: the table preview stays
+            profile = f"no profile: {str(exc).splitlines()[0]}"
+        self.app.call_from_thread(self._show_profile, preview, profile)
+
+    def _show_profile(self, preview: TablePreview, profile: TableProfile | str) -> None:
+        if self.preview is not preview:
+            return  # another file was selected meanwhile
+        for box in self.query(".preview--profile").results(Vertical):
+            box.remove_children()
+            if isinstance(profile, str):
+                box.mount(Static(profile))
+                continue
+            table: DataTable[str] = DataTable(zebra_stripes=True, cursor_type="row")
+            for heading in ("column", "type", "nulls", "distinct", "min", "max"):
+                table.add_column(Text(heading, "bold"))
+            for column in profile.columns:
+                table.add_row(column.name, column.type, f"{column.nulls:,}", f"{column.distinct:,}",
+                              _cell(column.minimum), _cell(column.maximum))
+            box.mount_all([Static(f"profile · {profile.rows:,} rows"), table])
 
     def _widgets(self, preview: Preview | None, title: str) -> list[Widget]:
         if preview is None:
@@ -112,7 +158,11 @@ class PreviewView(Widget):
             rows = f"{shown} rows"
         caption = (f"{preview.kind.upper()} · {len(preview.columns)} columns · {rows} · "
                    f"{format_size(preview.size)}")
-        return [Static(caption, classes="preview--caption"), table]
+        if preview.path is None:
+            return [Static(caption, classes="preview--caption"), table]
+        profile = Vertical(Static("profiling…"), classes="preview--profile")
+        return [Static(caption, classes="preview--caption"),
+                Horizontal(table, profile, classes="preview--table-and-profile")]
 
     def action_toggle_wrap(self) -> None:
         for static in self.query(".preview--text Static").results(Static):
@@ -120,6 +170,12 @@ class PreviewView(Widget):
             if isinstance(renderable, Syntax):
                 renderable.word_wrap = not renderable.word_wrap
                 static.update(renderable)
+
+
+def _cell(value: str | None, width: int = 24) -> str:
+    if value is None:
+        return ""
+    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 def _expand_some(tree: Tree[object]) -> None:

@@ -15,18 +15,21 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tui.widgets.syntax_theme import SYNTAX_THEME_NAME, syntax_theme
+
 if TYPE_CHECKING:
     from tui.engine_port import FlowError
 
 __all__ = ["SourcePane", "render_source"]
 
-SYNTAX_THEME = "monokai"
+SYNTAX_THEME = SYNTAX_THEME_NAME
 
 
 def render_source(text: str, errors: list[FlowError], marked_line: int | None = None,
                   *, theme: str = SYNTAX_THEME) -> tuple[Text, dict[int, int]]:
     """The highlighted source with a line-number gutter and error notes; and line -> row."""
-    syntax = Syntax(text, "yaml", theme=theme, background_color="default")
+    # The theme's background, not Pygments' (nor the terminal's "default"): see syntax_theme.
+    syntax = Syntax(text, "yaml", theme=syntax_theme(theme))
     highlighted = syntax.highlight(text)
     highlighted.rstrip()
     lines = list(highlighted.split("\n", allow_blank=True))
@@ -104,6 +107,12 @@ class SourcePane(VerticalScroll, can_focus=True):
     def errors(self) -> list[FlowError]:
         return self._errors
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``n``/``N`` only mean something with errors: dimmed in the footer otherwise."""
+        if action in ("next_error", "previous_error"):
+            return True if self._errors else None
+        return True
+
     def show(self, text: str, errors: list[FlowError], path: str = "",
              marked_line: int | None = None, *, scroll_to_error: bool = False) -> None:
         """Render ``text``; re-renders only when text, errors or the marked line changed."""
@@ -111,11 +120,17 @@ class SourcePane(VerticalScroll, can_focus=True):
         self.path = path
         if key == self._key:
             return
+        # Only the marked line moved (the cursor in Tasks): same rows, same size, so no
+        # layout of the whole screen (that would cost a frame per tree move during a flood).
+        same_rows = self._key is not None and self._key[:2] == key[:2]
         self._key = key
+        had_errors = bool(self._errors)
         self._errors = list(errors)
         self._error_index = -1
+        if had_errors != bool(errors):
+            self.refresh_bindings()
         rendered, self._rows = render_source(text, errors, marked_line)
-        self.query_one("#source-text", Static).update(rendered)
+        self.query_one("#source-text", Static).update(rendered, layout=not same_rows)
         if scroll_to_error and errors:
             self.call_after_refresh(self.scroll_to_line, errors[0].line)
         elif marked_line is not None:

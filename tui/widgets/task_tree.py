@@ -27,7 +27,9 @@ __all__ = ["TaskTree", "TreeItem"]
 
 ROOT_KEY: NodeKey = ("flow", "", ())
 MOCKED_STYLE = "bold #af87ff"
-"""A mocked task run's mark: a test fixture stood in for the task."""
+"""A mocked task run's mark: a test fixture or a mock stood in for the task."""
+UNAVAILABLE_STYLE = "italic #d7af5f"
+"""A task of a plugin Roost does not run: it needs a mock."""
 
 
 @dataclass
@@ -245,16 +247,22 @@ class TaskTree(Tree[TreeItem]):
             # ◇ before the id (seen in a narrow sidebar too): a test's fixture gave this run its
             # state and outputs; the task never ran, so it has no duration to show.
             text.append("◇ ", style=MOCKED_STYLE)
+        if spec.unavailable and not mocked:  # ⊘: a plugin Roost cannot run (it needs a mock)
+            text.append("⊘ ", style=UNAVAILABLE_STYLE)
         text.append(spec.label, style="strike dim" if spec.disabled else
                     MOCKED_STYLE if mocked else "")
         if spec.task_type:
             text.append(f" {spec.task_type}", style="dim")
+        if spec.unavailable and not mocked:
+            text.append("  not available locally", style=UNAVAILABLE_STYLE)
         if run is not None:
             seconds = run_duration(run)
             if mocked:
                 text.append("  mocked", style=MOCKED_STYLE)
             elif seconds is not None and run.state.value not in ("CREATED", "SKIPPED"):
                 text.append(f"  {format_duration(seconds)}", style="#8a8a8a")
+                if run.paused_seconds:
+                    text.append(f" (paused {format_duration(run.paused_seconds)})", style="dim")
             if run.attempts > 1:
                 text.append(f"  attempt {run.attempts}", style=STATE_STYLES["WARNING"])
             if run.runner and run.runner.startswith("docker "):

@@ -80,6 +80,8 @@ class TriggerTable(FittedTable):
         if rows == self.rows_shown:
             return
         keep = self.selected.trigger_id if self.selected is not None else None
+        if bool(rows) != bool(self.rows_shown):
+            self.refresh_bindings()
         self.rows_shown = list(rows)
         cells = []
         for row in rows:
@@ -104,6 +106,12 @@ class TriggerTable(FittedTable):
         if not self.rows_shown or not 0 <= self.cursor_row < len(self.rows_shown):
             return None
         return self.rows_shown[self.cursor_row]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``p``/``F`` need a trigger under the cursor: dimmed in the footer without one."""
+        if action in ("toggle_pause", "fire_now"):
+            return True if self.rows_shown else None
+        return True
 
     def action_toggle_pause(self) -> None:
         self.post_message(TriggersPane.PauseToggled(self.selected))
@@ -140,7 +148,11 @@ class TriggersPane(Vertical):
         return self.query_one(TriggerTable)
 
     def show(self, rows: list[TriggerRow], hint: str) -> None:
+        """The hint, and the table only when it has rows: a header over nothing reads as a
+        table that failed to load. (The empty table stays focusable, without its header.)"""
         self.table.show(rows)
+        if self.table.show_header != bool(rows):
+            self.table.show_header = bool(rows)
         label = self.query_one("#triggers-hint", Static)
         if str(label.content) != hint:
             label.update(hint)
