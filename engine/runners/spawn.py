@@ -79,14 +79,18 @@ def spawn(args: Sequence[str], cwd: Path, env: Mapping[str, str], stdin_fd: int)
     if libc is None:
         return _popen(args, cwd, env, stdin_fd)
     argv = [_encoded(a, "argument") for a in args]
-    envp = [_env_entry(k, v) for k, v in env.items()]
-    program = _find_program(args[0], cwd, env)
+    envp = _env_entries(env)
+    # A bare name on Roost's own PATH is looked up by glibc in the child (posix_spawnp, as
+    # execvp: after the chdir, so relative PATH entries mean what they mean to Popen). A
+    # lookup here costs a stat per PATH entry, ~50 us a task between two spawns.
+    search_in_child = "/" not in args[0] and _is_parent_path(libc, env.get("PATH"))
+    program = _encoded(args[0], "program") if search_in_child else _find_program(args[0], cwd, env)
     # With Roost's own stdio closed these may be descriptors 0-2: the dup2s below still land
     # right (glibc clears close-on-exec when a descriptor is dup2'd onto itself).
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
     try:
-        pid = _posix_spawn(libc, program, argv, envp, cwd, stdin_fd, out_write, err_write)
+        pid = _posix_spawn(libc, program, argv, envp, cwd, stdin_fd, out_write, err_write, search_in_child)
     except BaseException:
         os.close(out_read)
         os.close(err_read)
@@ -98,32 +102,24 @@ def spawn(args: Sequence[str], cwd: Path, env: Mapping[str, str], stdin_fd: int)
 
 
 def _posix_spawn(libc: ctypes.CDLL, program: bytes, argv: list[bytes], envp: list[bytes],
-                 cwd: Path, stdin_fd: int, out_fd: int, err_fd: int) -> int:
+                 cwd: Path, stdin_fd: int, out_fd: int, err_fd: int, search_path: bool = False) -> int:
     actions = ctypes.create_string_buffer(_OPAQUE_BYTES)
-    attributes = ctypes.create_string_buffer(_OPAQUE_BYTES)
     if libc.posix_spawn_file_actions_init(actions) != 0:
         raise OSError(errno.ENOMEM, os.strerror(errno.ENOMEM))
     try:
-        if libc.posix_spawnattr_init(attributes) != 0:
-            raise OSError(errno.ENOMEM, os.strerror(errno.ENOMEM))
-        try:
-            directory = os.fsencode(cwd)
-            for code in (libc.posix_spawn_file_actions_adddup2(actions, stdin_fd, 0),
-                         libc.posix_spawn_file_actions_adddup2(actions, out_fd, 1),
-                         libc.posix_spawn_file_actions_adddup2(actions, err_fd, 2),
-                         libc.posix_spawn_file_actions_addchdir_np(actions, directory),
-                         libc.posix_spawn_file_actions_addclosefrom_np(actions, 3),
-                         libc.posix_spawnattr_setsigdefault(attributes, _SIGNAL_SETS[0]),
-                         libc.posix_spawnattr_setsigmask(attributes, _SIGNAL_SETS[1]),
-                         libc.posix_spawnattr_setflags(attributes, _FLAGS)):
-                if code != 0:
-                    raise OSError(code, os.strerror(code))
-            pid = ctypes.c_int()
-            code = libc.posix_spawn(ctypes.byref(pid), program, actions, attributes,
-                                    (ctypes.c_char_p * (len(argv) + 1))(*argv, None),
-                                    (ctypes.c_char_p * (len(envp) + 1))(*envp, None))
-        finally:
-            libc.posix_spawnattr_destroy(attributes)
+        directory = os.fsencode(cwd)
+        for code in (libc.posix_spawn_file_actions_adddup2(actions, stdin_fd, 0),
+                     libc.posix_spawn_file_actions_adddup2(actions, out_fd, 1),
+                     libc.posix_spawn_file_actions_adddup2(actions, err_fd, 2),
+                     libc.posix_spawn_file_actions_addchdir_np(actions, directory),
+                     libc.posix_spawn_file_actions_addclosefrom_np(actions, 3)):
+            if code != 0:
+                raise OSError(code, os.strerror(code))
+        pid = ctypes.c_int()
+        call = libc.posix_spawnp if search_path else libc.posix_spawn
+        code = call(ctypes.byref(pid), program, actions, _ATTRIBUTES[0],
+                    (ctypes.c_char_p * (len(argv) + 1))(*argv, None),
+                    (ctypes.c_char_p * (len(envp) + 1))(*envp, None))
     finally:
         libc.posix_spawn_file_actions_destroy(actions)
     if code != 0:
@@ -131,6 +127,14 @@ def _posix_spawn(libc: ctypes.CDLL, program: bytes, argv: list[bytes], envp: lis
         missing = os.fsdecode(directory) if not os.path.isdir(directory) else os.fsdecode(program)
         raise OSError(code, os.strerror(code), missing)
     return pid.value
+
+
+def _is_parent_path(libc: ctypes.CDLL, path: str | None) -> bool:
+    """Whether `path` is this process's own PATH, the one posix_spawnp searches."""
+    if path is None:
+        return False
+    own = libc.getenv(b"PATH")
+    return own is not None and own == os.fsencode(path)
 
 
 def _find_program(program: str, cwd: Path, env: Mapping[str, str]) -> bytes:
@@ -156,6 +160,24 @@ def _encoded(text: str, what: str) -> bytes:
     return os.fsencode(text)
 
 
+_ENV_ENTRIES: dict[tuple[str, str], bytes] = {}
+_ENV_ENTRIES_MAX = 4096
+
+
+def _env_entries(env: Mapping[str, str]) -> list[bytes]:
+    """`NAME=value` entries, each checked and encoded once: tasks share almost all of them."""
+    known = _ENV_ENTRIES
+    if len(known) > _ENV_ENTRIES_MAX:  # values that change per task (ids) must not pile up
+        known.clear()
+    entries = []
+    for item in env.items():
+        entry = known.get(item)
+        if entry is None:
+            entry = known[item] = _env_entry(*item)
+        entries.append(entry)
+    return entries
+
+
 def _env_entry(name: str, value: str) -> bytes:
     if "=" in name or not name:
         raise ValueError(f"illegal environment variable name: {name!r}")
@@ -175,6 +197,9 @@ def _popen(args: Sequence[str], cwd: Path, env: Mapping[str, str], stdin_fd: int
 _FLAGS = ctypes.c_short(_POSIX_SPAWN_SETSIGDEF | _POSIX_SPAWN_SETSIGMASK | _POSIX_SPAWN_SETSID)
 _SIGNAL_SETS: tuple[ctypes.Array[ctypes.c_char], ctypes.Array[ctypes.c_char]] = (
     ctypes.create_string_buffer(128), ctypes.create_string_buffer(128))  # to default, the mask
+_ATTRIBUTES: list[ctypes.Array[ctypes.c_char]] = []
+"""posix_spawnattr_t, the same for every task (new session, signals as Popen leaves them):
+made once with glibc and only read by posix_spawn, from any thread."""
 _loaded: list[ctypes.CDLL | None] = []
 
 
@@ -191,15 +216,29 @@ def _libc() -> ctypes.CDLL | None:
                          "posix_spawn_file_actions_addclosefrom_np", "posix_spawnattr_init",
                          "posix_spawnattr_destroy", "posix_spawnattr_setflags",
                          "posix_spawnattr_setsigdefault", "posix_spawnattr_setsigmask",
-                         "sigemptyset", "sigaddset"):
+                         "sigemptyset", "sigaddset", "posix_spawnp", "getenv"):
                 getattr(candidate, name)
             to_default, mask = _SIGNAL_SETS
             candidate.sigemptyset(to_default)
             candidate.sigemptyset(mask)
             for number in (signal.SIGPIPE, signal.SIGXFSZ):
                 candidate.sigaddset(to_default, int(number))
+            candidate.getenv.restype = ctypes.c_char_p
+            _ATTRIBUTES.append(_spawn_attributes(candidate))
             libc = candidate
         except (OSError, AttributeError):  # not glibc, or older than 2.34
             libc = None
     _loaded.append(libc)
     return libc
+
+
+def _spawn_attributes(libc: ctypes.CDLL) -> ctypes.Array[ctypes.c_char]:
+    attributes = ctypes.create_string_buffer(_OPAQUE_BYTES)
+    to_default, mask = _SIGNAL_SETS
+    for code in (libc.posix_spawnattr_init(attributes),
+                 libc.posix_spawnattr_setsigdefault(attributes, to_default),
+                 libc.posix_spawnattr_setsigmask(attributes, mask),
+                 libc.posix_spawnattr_setflags(attributes, _FLAGS)):
+        if code != 0:
+            raise OSError(code, os.strerror(code))
+    return attributes

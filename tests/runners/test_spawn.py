@@ -49,6 +49,19 @@ def base_env() -> dict[str, str]:
     return {"PATH": os.environ["PATH"]}
 
 
+@pytest.fixture(params=["the task's own PATH", "Roost's own PATH"])
+def search_path(request, monkeypatch, path):
+    """Gives the PATH a test's child gets. With Roost's own, the glibc path looks the program
+    up in the child (posix_spawnp); with another, in Roost (a stat per entry): both must agree."""
+    def child_path(value: str) -> dict[str, str]:
+        if request.param == "Roost's own PATH":
+            monkeypatch.setenv("PATH", value)
+            libc = spawn_module._libc()
+            assert path == "popen" or (libc is not None and spawn_module._is_parent_path(libc, value))
+        return {"PATH": value}
+    return child_path
+
+
 def test_child_leads_its_own_session(path, tmp_path, stdin):
     child = spawn(["sh", "-c", "cat /proc/$$/stat"], tmp_path, base_env(), stdin)
     _code, out, _err = output_of(child)
@@ -89,14 +102,36 @@ def test_the_environment_is_exactly_the_one_given(path, tmp_path, stdin):
     assert sorted(out.splitlines()) == ["ACCENT=é", "ONLY=this"]
 
 
-def test_program_is_found_on_the_child_s_path(path, tmp_path, stdin):
+def test_program_is_found_on_the_child_s_path(search_path, tmp_path, stdin):
     tools = tmp_path / "tools"
     tools.mkdir()
     program = tools / "hello-roost"
     program.write_text("#!/bin/sh\necho found\n")
     program.chmod(program.stat().st_mode | stat.S_IXUSR)
-    child = spawn(["hello-roost"], tmp_path, {"PATH": str(tools)}, stdin)
+    child = spawn(["hello-roost"], tmp_path, search_path(f"{tools}{os.pathsep}/bin"), stdin)
     assert output_of(child) == (0, "found\n", "")
+
+
+def test_a_relative_path_entry_is_taken_from_the_child_s_directory(search_path, tmp_path, stdin):
+    (tmp_path / "work" / "bin").mkdir(parents=True)
+    (tmp_path / "work" / "bin" / "near-roost").write_text("#!/bin/sh\necho near\n")
+    (tmp_path / "work" / "bin" / "near-roost").chmod(0o755)
+    child = spawn(["near-roost"], tmp_path / "work", search_path(f"bin{os.pathsep}/bin"), stdin)
+    assert output_of(child) == (0, "near\n", "")
+
+
+def test_a_program_found_but_not_executable_is_permission_denied_naming_it(search_path, tmp_path, stdin):
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "plain-roost").write_text("#!/bin/sh\necho never\n")
+    with pytest.raises(PermissionError) as raised:
+        spawn(["plain-roost"], tmp_path, search_path(f"{tmp_path / 'tools'}{os.pathsep}/bin"), stdin)
+    assert raised.value.filename == "plain-roost"
+
+
+def test_a_program_on_no_path_entry_is_missing_naming_it(search_path, tmp_path, stdin):
+    with pytest.raises(FileNotFoundError) as raised:
+        spawn(["nowhere-roost"], tmp_path, search_path(f"{tmp_path}{os.pathsep}/bin"), stdin)
+    assert raised.value.filename == "nowhere-roost"
 
 
 def test_relative_program_runs_from_the_child_s_directory(path, tmp_path, stdin):
@@ -150,13 +185,13 @@ def test_the_spawn_path_is_the_libc_one_on_linux_glibc():
     assert spawn_module._libc() is not None
 
 
-def test_a_path_entry_that_is_a_directory_of_that_name_is_skipped(path, tmp_path, stdin):
+def test_a_path_entry_that_is_a_directory_of_that_name_is_skipped(search_path, tmp_path, stdin):
     decoy, real = tmp_path / "decoy", tmp_path / "real"
     (decoy / "tool-roost").mkdir(parents=True)  # a folder named like the program
     real.mkdir()
     (real / "tool-roost").write_text("#!/bin/sh\necho real\n")
     (real / "tool-roost").chmod(0o755)
-    child = spawn(["tool-roost"], tmp_path, {"PATH": f"{decoy}{os.pathsep}{real}"}, stdin)
+    child = spawn(["tool-roost"], tmp_path, search_path(f"{decoy}{os.pathsep}{real}{os.pathsep}/bin"), stdin)
     assert output_of(child) == (0, "real\n", "")
 
 
