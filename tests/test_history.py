@@ -144,3 +144,49 @@ tasks:
             assert len(history.logs(execution.id)) == 10
     finally:
         history.close()
+
+
+LOGGING_FLOW = HEADER.replace("id: h", "id: filling") + """
+tasks:
+  - id: talk
+    type: io.kestra.plugin.core.log.Log
+    message: a line the full disk loses
+  - id: later
+    type: io.kestra.plugin.core.log.Log
+    message: not reached
+"""
+
+
+def test_on_a_nearly_full_disk_a_task_waits_for_its_lines_so_that_losing_them_fails_it(tmp_path: Path, monkeypatch):
+    """The writer is a batch window behind: without waiting, the lines of a task that ended are
+    found lost only after it succeeded (seen under load on a 2 MB disk)."""
+    from engine.store.history_logs import LogRows
+    from tests.conftest import Engine
+
+    def disk_full(self, connection):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(History, "BATCH_SECONDS", 30.0)  # the lines would still wait at the task's end
+    monkeypatch.setattr(History, "low_on_space", lambda self: True)
+    monkeypatch.setattr(LogRows, "insert", disk_full)
+    (tmp_path / "flows").mkdir()
+    engine = Engine(tmp_path / "home", tmp_path / "flows")
+    try:
+        result = engine.run(LOGGING_FLOW)
+        runs = {run.task_id: run.state for run in result.task_runs}
+        assert runs == {"talk": State.FAILED}
+        assert result.execution.state is State.FAILED
+    finally:
+        engine.close()
+
+
+def test_low_on_space_compares_the_free_space_of_the_history_disk_with_the_limit(tmp_path: Path, monkeypatch):
+    history = History(tmp_path / "history.db")
+    try:
+        monkeypatch.setattr(History, "LOW_SPACE_BYTES", 1 << 62)
+        assert history.low_on_space()
+        monkeypatch.setattr(History, "LOW_SPACE_BYTES", 0)
+        history._space_checked_at = -History.SPACE_CHECK_SECONDS  # look again now
+        assert not history.low_on_space()
+    finally:
+        history.close()

@@ -138,9 +138,9 @@ class TaskLifecycle:
     def _check_lost_logs(self, ctx: RunTaskContext, end: State) -> State:
         """Log lines the history could not save (a full disk) fail the task; cheap when none."""
         history = self._runtime.history
-        if history is None or not history.write_errors:
+        if history is None or not (history.write_errors or history.low_on_space()):
             return end
-        history.flush(5)  # only once the history is in trouble: make this task's lines count
+        history.flush(5)  # only when the history is (or may soon be) in trouble: this task's lines count
         lost = int(history.lost_logs.get(ctx.task_run_id, 0))
         if lost and end not in (State.FAILED, State.KILLED):
             ctx.error(f"{lost} log line(s) of this task could not be saved in {history.path}: "

@@ -179,6 +179,9 @@ class History:
     #: this many have been retried in all (see `_after_failed_commit`).
     FULL_DISK_RETRY_LINES = 100
     FULL_DISK_RETRY_BUDGET = 1000
+    #: Below this much free space on history.db's disk, a task's lines are written before it ends.
+    LOW_SPACE_BYTES = 64 << 20
+    SPACE_CHECK_SECONDS = 0.05
 
     def __init__(self, path: Path, masker: Masker | None = None) -> None:
         self.path = path
@@ -197,6 +200,8 @@ class History:
         self.lost_logs: dict[str | None, int] = {}  # task run id -> log lines not saved
         self.last_write_error = ""
         self._retry_budget = self.FULL_DISK_RETRY_BUDGET
+        self._space_checked_at = -self.SPACE_CHECK_SECONDS
+        self._low_space = False
         self._read_lock = threading.Lock()
         # Bounded in lines: during a log flood the publisher waits for the writer instead of
         # the queue growing by hundreds of megabytes.
@@ -217,6 +222,22 @@ class History:
             self._queue.put(encode_batch(event), len(event.messages))
         elif isinstance(event, ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded | TaskFilesChanged):
             self._queue.put(event)
+
+    def low_on_space(self) -> bool:
+        """Whether history.db's disk is nearly full (looked at most every SPACE_CHECK_SECONDS).
+
+        A task's end waits for its lines to be written only then: on a filling disk the writer,
+        a batch window behind, would otherwise find them lost after the task had succeeded.
+        """
+        now = time.monotonic()
+        if now - self._space_checked_at >= self.SPACE_CHECK_SECONDS:
+            self._space_checked_at = now
+            try:
+                disk = os.statvfs(self.path.parent)
+                self._low_space = disk.f_bavail * disk.f_frsize < self.LOW_SPACE_BYTES
+            except OSError:
+                self._low_space = False
+        return self._low_space
 
     @property
     def backlog(self) -> int:
