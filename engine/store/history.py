@@ -121,8 +121,8 @@ BUSY_SECONDS = 30.0
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection that waits for other Roost processes instead of failing with 'locked'."""
+    # `timeout` is SQLite's busy timeout: other connections' locks are waited out.
     connection = sqlite3.connect(path, timeout=BUSY_SECONDS, check_same_thread=False, isolation_level=None)
-    connection.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
     if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         _switch_to_wal(connection)
     connection.execute("PRAGMA synchronous=NORMAL")
