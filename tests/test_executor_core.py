@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from engine.core.events import ExecutionChanged, LogLine, PausedAtTask
+from engine.core.events import ExecutionChanged, LogLine, PausedAtTask, TaskRunChanged
 from engine.core.states import State
 
 HEADER = "id: t\nnamespace: company.team\n"
@@ -545,6 +545,32 @@ def test_execution_events_are_published_in_order(engine):
     result = engine.run(HEADER + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
     states = [e.execution.state for e in result.events if isinstance(e, ExecutionChanged)]
     assert states == [State.CREATED, State.RUNNING, State.SUCCESS]
+
+
+def _task_run_events(result, task_id):
+    return [e.task_run for e in result.events if isinstance(e, TaskRunChanged) and e.task_run.task_id == task_id]
+
+
+def test_a_task_that_starts_at_once_is_announced_running_with_its_created_entry(engine):
+    result = engine.run(HEADER + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
+    first = _task_run_events(result, "a")[0]
+    assert first.state is State.RUNNING
+    assert [h.state for h in first.histories] == [State.CREATED, State.RUNNING]
+
+
+def test_a_task_with_run_if_is_announced_created_before_its_condition_is_rendered(engine):
+    result = engine.run(HEADER + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
+                                 "    message: x\n    runIf: \"{{ false }}\"\n")
+    assert [r.state for r in _task_run_events(result, "a")] == [State.CREATED, State.SKIPPED]
+
+
+def test_the_runner_name_goes_out_with_the_task_runs_end(engine):
+    result = engine.run(HEADER + "tasks:\n  - id: sh\n    type: io.kestra.plugin.scripts.shell.Commands\n"
+                                 "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n"
+                                 "    commands: [\"true\"]\n")
+    runs = _task_run_events(result, "sh")
+    assert runs[-1].state is State.SUCCESS
+    assert [r.runner for r in runs] == [None] * (len(runs) - 1) + ["process"]
 
 
 def test_trigger_variables_are_available(engine):

@@ -92,7 +92,10 @@ class RunState:
             if self.exit_state is None:
                 self.exit_state = state
 
-    def put_task_run(self, task_run: TaskRun) -> TaskRun:
+    def put_task_run(self, task_run: TaskRun, *, publish: bool = True) -> TaskRun:
+        """Keep `task_run` as the run's latest record and tell the bus; with `publish=False` the
+        bus hears of it with the run's next published change (a CREATED that RUNNING follows at
+        once, the runner's name): the record carries every state entry either way."""
         with self.lock:
             previous = self._task_runs.get(task_run.id)
             self._task_runs[task_run.id] = task_run
@@ -100,7 +103,8 @@ class RunState:
                 self._runs_of_task.setdefault(task_run.task_id, []).append(task_run.id)
             if previous is None or previous.state is not task_run.state or previous.value != task_run.value:
                 self._refresh_state_entry(task_run.task_id)
-            self.bus.publish(TaskRunChanged(task_run))
+            if publish:
+                self.bus.publish(TaskRunChanged(task_run))
         return task_run
 
     def task_states(self) -> dict[str, Any]:
@@ -132,9 +136,9 @@ class RunState:
         with self.lock:
             return self.put_task_run(self._task_runs[task_run_id].with_state(state, **changes))
 
-    def update_task_run(self, task_run_id: str, **changes: Any) -> None:
+    def update_task_run(self, task_run_id: str, *, publish: bool = True, **changes: Any) -> None:
         with self.lock:
-            self.put_task_run(evolve(self._task_runs[task_run_id], changes))
+            self.put_task_run(evolve(self._task_runs[task_run_id], changes), publish=publish)
 
     def add_metric(self, task_run_id: str, metric: dict[str, Any]) -> None:
         with self.lock:

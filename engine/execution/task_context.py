@@ -286,8 +286,9 @@ class RunTaskContext:
                                          name, kind, value, tags or {}, utcnow()))
 
     def set_runner(self, description: str) -> None:
-        """Which runner (and image) ran this task; shown per task in the workbench."""
-        self._run.state.update_task_run(self.task_run_id, runner=description)
+        """Which runner (and image) ran this task; shown per task in the workbench once it has
+        run, so it goes out with the run's next change (its end) instead of an event of its own."""
+        self._run.state.update_task_run(self.task_run_id, runner=description, publish=False)
 
     # --- files -------------------------------------------------------------------
     def store_output_file(self, name: str, path: Path, *, move: bool = True) -> str:

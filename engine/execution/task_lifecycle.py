@@ -54,12 +54,15 @@ class TaskLifecycle:
             if copied is not None:
                 return copied
         stand_in = self._stand_in(task.id, scope.value) if self._fixtures else None
+        # CREATED goes out on its own only when something may happen before RUNNING (a pause,
+        # runIf, a stand-in); else RUNNING, a few microseconds later, carries both entries.
+        straight_to_running = stand_in is None and task.run_if is None and not (gate and self._debugger.active)
         task_run = state.put_task_run(TaskRun(
             id=new_id(), execution_id=state.execution.id, task_id=task.id, task_type=task.type,
             parent_task_run_id=parent_id, value=scope.value, value_path=scope.value_path,
             working_dir=str(scope.working_dir) if scope.working_dir else None,
             mocked=stand_in is not None, iteration=scope.iteration,
-        ).with_state(State.CREATED))
+        ).with_state(State.CREATED), publish=not straight_to_running)
         if stand_in is not None:
             return self._stand_in_for(task, scope, task_run, stand_in)
         if gate and self._debugger.active:

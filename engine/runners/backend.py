@@ -89,10 +89,7 @@ class ProcessBackend:
 
     def run(self, ctx: RunnerContext, job: ScriptJob, on_line: Callable[[str, str], None],
             on_lines: LinesHandler | None = None) -> ProcessResult:
-        env = dict(ctx.environ)
-        env.update(job.env)
-        env["WORKING_DIR"] = str(job.cwd)
-        env["PYTHONUNBUFFERED"] = "1"
+        env = {**ctx.environ, **job.env, "WORKING_DIR": str(job.cwd), "PYTHONUNBUFFERED": "1"}
         shim = _python_shim(env.get("PATH", os.defpath), ctx.home)  # keyed by the home: no Path built per task
         if shim:
             env["PATH"] = shim + os.pathsep + env.get("PATH", "")

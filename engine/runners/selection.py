@@ -51,16 +51,23 @@ def runner_choice(ctx: RunnerContext) -> str:
     ROOST_RUNNER comes last so that a project's roost.toml still decides for everyone who runs
     it, while a machine (or a test session) can pick a default without touching any file.
     """
-    config_source = f"{ctx.config.path}: [runner] default" if ctx.config.path else "roost.toml [runner] default"
-    for source, value in (("--runner", ctx.runner_option), (config_source, ctx.config.runner),
-                          (f"environment variable {RUNNER_ENV}", ctx.environ.get(RUNNER_ENV))):
+    for source, value in enumerate((ctx.runner_option, ctx.config.runner, ctx.environ.get(RUNNER_ENV))):
         if value is None or not value.strip():
             continue
         choice = value.strip().lower()
         if choice not in RUNNER_CHOICES:
-            raise TaskFailure(f"{source} is '{value}'; use one of {', '.join(RUNNER_CHOICES)}")
+            raise TaskFailure(f"{_choice_source(ctx, source)} is '{value}'; use one of {', '.join(RUNNER_CHOICES)}")
         return choice
     return "auto"
+
+
+def _choice_source(ctx: RunnerContext, index: int) -> str:
+    """Where a runner choice came from, for its error (named only then: it runs per task)."""
+    if index == 0:
+        return "--runner"
+    if index == 1:
+        return f"{ctx.config.path}: [runner] default" if ctx.config.path else "roost.toml [runner] default"
+    return f"environment variable {RUNNER_ENV}"
 
 
 def container_request(ctx: RunnerContext, task: ContainerAsk) -> ContainerRequest | None:

@@ -98,6 +98,9 @@ def _migrate(connection: sqlite3.Connection) -> None:
                     raise
 
 
+_RECORDED = frozenset((ExecutionChanged, TaskRunChanged, LogLine, MetricRecorded, TaskFilesChanged))
+"""The events history keeps (besides log batches); a set, as it is asked five times per task run."""
+
 class HistoryUnavailable(UsageError):
     """history.db cannot be opened: damaged, not a database, or not readable."""
 
@@ -220,7 +223,7 @@ class History:
     def _on_event(self, event: Event) -> None:
         if type(event) is LogBatch:  # encoded here, on the publisher's thread: see history_logs
             self._queue.put(encode_batch(event), len(event.messages))
-        elif isinstance(event, ExecutionChanged | TaskRunChanged | LogLine | MetricRecorded | TaskFilesChanged):
+        elif type(event) in _RECORDED:
             self._queue.put(event)
 
     def low_on_space(self) -> bool:

@@ -128,18 +128,28 @@ class ScriptTask(Task):
         return [n for n in names if not any(ch in n for ch in "*?[{") and ":" not in n]
 
     def _prepare_output_dir(self, ctx: TaskContext[Task], directory: Path) -> Path | None:
-        wanted = self.output_directory is True or any(
-            "outputDir" in str(v) for v in (getattr(self, "script", None), getattr(self, "commands", None),
-                                             self.before_commands) if v is not None)
-        if not wanted:
+        if not self._wants_output_dir():
             return None
         output_dir = directory / f"outputs-{ctx.task_run_id[:8]}"
         output_dir.mkdir(exist_ok=True)
         return output_dir
 
+    def _wants_output_dir(self) -> bool:
+        """`outputDirectory: true`, or `outputDir` named in the script or commands; read from the
+        YAML values once per task definition (a flow's tasks never change once loaded)."""
+        wanted = self.__dict__.get("_output_dir_wanted")
+        if wanted is None:
+            wanted = self.output_directory is True or any(
+                "outputDir" in str(v) for v in (getattr(self, "script", None), getattr(self, "commands", None),
+                                                 self.before_commands) if v is not None)
+            self.__dict__["_output_dir_wanted"] = wanted
+        return bool(wanted)
+
     def _check_target_os(self, ctx: TaskContext[Task]) -> None:
         """Kestra's targetOS: Roost runs commands on POSIX shells, so WINDOWS cannot be honoured."""
         raw = self.target_os if self.target_os is not None else self.target_os_alias
+        if raw is None:
+            return
         value = (ctx.render_optional_str(raw, "targetOS") or "AUTO").upper()
         if value not in TARGET_OS:
             raise TaskFailure(f"property 'targetOS': '{value}' is not one of LINUX, WINDOWS, AUTO")
