@@ -1,6 +1,6 @@
 """The history writer's inbox: events in from any thread, whole batches out, bounded in lines.
 
-Why not a `queue.Queue` read item by item: the writer would wake for every event (five per
+Why not a `queue.Queue` read item by item: the writer would wake for every event (three to five per
 task run, a million for a million log lines). Here it blocks for the first item, waits out a
 short window counted from that item's arrival (under a flood the window has long passed, so
 it never sleeps then), and takes everything at once; or at once when EAGER_ITEMS events wait,
