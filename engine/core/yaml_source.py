@@ -8,6 +8,7 @@ strings. PyYAML's default YAML 1.1 resolvers would turn the S3 trigger's
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,31 +143,10 @@ class _PositionConstructor(yaml.constructor.SafeConstructor):
         return super().construct_yaml_int(node)  # type: ignore[no-any-return]
 
     def construct_positioned_map(self, node: yaml.MappingNode) -> YamlMap:
-        result = YamlMap()
-        result.position = _mark(node)
-        if node.flow_style and any(isinstance(key, yaml.MappingNode) and key.flow_style
-                                   for key, _value in node.value):
-            # `message: {{ x }}` unquoted: YAML reads a map whose key is a map
-            raise _UnquotedTemplate(result.position, _source_line(node.start_mark))
-        self.flatten_mapping(node)
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                key = "true" if key is True else "false" if key is False else str(key)
-            if key in result:
-                raise _DuplicateKey(key, _mark(key_node))
-            result[key] = self.construct_object(value_node, deep=True)
-            result.key_positions[key] = _mark(key_node)
-            result.value_positions[key] = _mark(value_node)
-        return result
+        return self._positioned_map(node, self._deep, flatten=True)
 
     def construct_positioned_list(self, node: yaml.SequenceNode) -> YamlList:
-        result = YamlList()
-        result.position = _mark(node)
-        for item in node.value:
-            result.append(self.construct_object(item, deep=True))
-            result.item_positions.append(_mark(item))
-        return result
+        return self._positioned_list(node, self._deep)
 
     def construct_plain(self, node: yaml.Node) -> Any:
         """The document without aliases, built by a direct walk of its nodes: the same values
@@ -180,42 +160,51 @@ class _PositionConstructor(yaml.constructor.SafeConstructor):
             self.constructed_objects = {}
             self.recursive_objects = {}
 
+    def _deep(self, node: yaml.Node) -> Any:
+        return self.construct_object(node, deep=True)
+
     def _plain(self, node: yaml.Node) -> Any:
         tag = node.tag
         if tag == _STR:
             return node.value
         if tag == _MAP:
-            return self._plain_map(node)  # type: ignore[arg-type]
+            if any(key.tag == _MERGE for key, _value in node.value):
+                return self.construct_positioned_map(node)  # type: ignore[arg-type]  # `<<:`: the generic way
+            return self._positioned_map(node, self._plain, flatten=False)  # type: ignore[arg-type]
         if tag == _SEQ:
-            result = YamlList()
-            result.position = _mark(node)
-            append, positions = result.append, result.item_positions
-            for item in node.value:
-                append(self._plain(item))
-                positions.append(_mark(item))
-            return result
+            return self._positioned_list(node, self._plain)  # type: ignore[arg-type]
         if tag in _PLAIN_SCALARS:
             return self.yaml_constructors[tag](self, node)
-        return self.construct_object(node, deep=True)
+        return self._deep(node)
 
-    def _plain_map(self, node: yaml.MappingNode) -> YamlMap:
-        if any(key.tag == _MERGE for key, _value in node.value):
-            return self.construct_positioned_map(node)  # `<<: *base` and friends: the generic way
+    def _positioned_map(self, node: yaml.MappingNode, build: Callable[[yaml.Node], Any], *,
+                        flatten: bool) -> YamlMap:
+        """The map with its positions; `build` makes each key and value (generic or direct)."""
         result = YamlMap()
         result.position = _mark(node)
         if node.flow_style and any(isinstance(key, yaml.MappingNode) and key.flow_style
                                    for key, _value in node.value):
+            # `message: {{ x }}` unquoted: YAML reads a map whose key is a map
             raise _UnquotedTemplate(result.position, _source_line(node.start_mark))
-        key_positions, value_positions = result.key_positions, result.value_positions
+        if flatten:
+            self.flatten_mapping(node)
         for key_node, value_node in node.value:
-            key = key_node.value if key_node.tag == _STR else self._plain(key_node)
+            key = build(key_node)
             if not isinstance(key, str):
                 key = "true" if key is True else "false" if key is False else str(key)
             if key in result:
                 raise _DuplicateKey(key, _mark(key_node))
-            result[key] = self._plain(value_node)
-            key_positions[key] = _mark(key_node)
-            value_positions[key] = _mark(value_node)
+            result[key] = build(value_node)
+            result.key_positions[key] = _mark(key_node)
+            result.value_positions[key] = _mark(value_node)
+        return result
+
+    def _positioned_list(self, node: yaml.SequenceNode, build: Callable[[yaml.Node], Any]) -> YamlList:
+        result = YamlList()
+        result.position = _mark(node)
+        for item in node.value:
+            result.append(build(item))
+            result.item_positions.append(_mark(item))
         return result
 
 

@@ -101,6 +101,7 @@ def _migrate(connection: sqlite3.Connection) -> None:
 _RECORDED = frozenset((ExecutionChanged, TaskRunChanged, LogLine, MetricRecorded, TaskFilesChanged))
 """The events history keeps (besides log batches); a set, as it is asked for every event."""
 
+
 class HistoryUnavailable(UsageError):
     """history.db cannot be opened: damaged, not a database, or not readable."""
 
