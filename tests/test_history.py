@@ -44,6 +44,23 @@ tasks:
         history.close()
 
 
+def test_an_execution_is_in_the_history_before_its_first_task_runs(engine):
+    """A task that holds the GIL for good (a jq loop) stops the history writer too, and the
+    forced stop then leaves only what was committed: the execution must be among it."""
+    from engine.core.events import TaskRunChanged
+
+    seen: list[tuple[str, ...]] = []
+
+    def look_when_the_first_task_starts(event) -> None:
+        if isinstance(event, TaskRunChanged) and not seen:
+            with sqlite3.connect(engine.home.history_db) as db:
+                seen.append(tuple(state for (state,) in db.execute("SELECT state FROM executions")))
+
+    engine.run(HEADER + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n",
+               on_event=look_when_the_first_task_starts)
+    assert seen == [("RUNNING",)]
+
+
 def test_database_uses_wal_journal(engine):
     engine.run(HEADER + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
     engine.runtime.history.flush()

@@ -37,3 +37,32 @@ def test_symlink_inside_storage_pointing_out_is_refused(tmp_path):
     (root / "ns" / "link").symlink_to(tmp_path)
     with pytest.raises(StorageError):
         InternalStorage(root).path_of("kestra:///ns/link/secret.txt")
+
+
+def test_a_file_in_storage_that_is_a_link_out_of_it_is_refused(tmp_path):
+    root = tmp_path / "s"
+    (root / "ns").mkdir(parents=True)
+    (tmp_path / "secret.txt").write_text("outside")
+    (root / "ns" / "out.txt").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(StorageError, match="points outside internal storage"):
+        InternalStorage(root).path_of("kestra:///ns/out.txt")
+
+
+def test_a_link_that_stays_inside_storage_is_followed(tmp_path):
+    root = tmp_path / "s"
+    (root / "ns" / "real").mkdir(parents=True)
+    (root / "ns" / "real" / "f.txt").write_text("inside")
+    (root / "ns" / "alias").symlink_to(root / "ns" / "real")
+    assert InternalStorage(root).read_bytes("kestra:///ns/alias/f.txt") == b"inside"
+
+
+def test_a_storage_root_reached_through_a_link_holds_its_files(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "home").symlink_to(tmp_path / "real")
+    storage = InternalStorage(tmp_path / "home")
+    source = tmp_path / "src.txt"
+    source.write_text("x")
+    uri = "kestra:///ns/f/executions/E/tasks/t/r/src.txt"
+    storage.put_file(uri, source)
+    assert storage.read_bytes(uri) == b"x"
+    assert (tmp_path / "real/ns/f/executions/E/tasks/t/r/src.txt").read_text() == "x"

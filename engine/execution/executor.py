@@ -224,6 +224,23 @@ class ExecutionRun:
         return self.state.cancelled
 
     # --- running -----------------------------------------------------------------
+    START_RECORD_SECONDS = 2.0
+
+    def _record_start(self) -> None:
+        """Wait (a commit, well under a millisecond) until the history holds the execution.
+
+        Later events wait out the writer's batch window, and that is safe as long as Python
+        runs: a kill is recovered from what was written. But a call that holds the GIL and never
+        returns (a jq loop in a template) stops the writer too, and the forced stop that ends
+        Roost then would leave no trace of the execution at all; written before its first task,
+        it is there, and the next start marks it KILLED. A child execution (Subflow,
+        ForEachItem batch) does not wait: its caller is recorded already, and a thousand-batch
+        ForEachItem would otherwise pay a commit per batch.
+        """
+        history = self.runtime.history
+        if history is not None and not self.options.call_chain:
+            history.flush(self.START_RECORD_SECONDS)
+
     def execute(self) -> None:
         """Run the whole flow; never raises (a bug becomes a FAILED execution with a log line)."""
         state = self.state
@@ -232,6 +249,7 @@ class ExecutionRun:
             state.set_execution_state(State.CREATED)
             self.variables.set_start_date(state.execution.start_date)
             state.set_execution_state(State.RUNNING)
+            self._record_start()
             flow = self.versions.current
             for warning in (*flow.warnings, *self.start_warnings):
                 state.log(None, None, "WARN", warning)
