@@ -73,6 +73,8 @@ class RunTaskContext:
         self.extra_variables: dict[str, Any] = {}
         self.rendered: dict[str, Any] = {}
         """Each templated property as it rendered (last render wins): kept on the task run."""
+        self.runner: str | None = None
+        """Which runner ran it (set_runner): kept on the task run with its end."""
 
     # --- what the task runs in -------------------------------------------------
     @property
@@ -287,8 +289,8 @@ class RunTaskContext:
 
     def set_runner(self, description: str) -> None:
         """Which runner (and image) ran this task; shown per task in the workbench once it has
-        run, so it goes out with the run's next change (its end) instead of an event of its own."""
-        self._run.state.update_task_run(self.task_run_id, runner=description, publish=False)
+        run, so it is written with the run's end (TaskLifecycle) instead of a change of its own."""
+        self.runner = description
 
     # --- files -------------------------------------------------------------------
     def store_output_file(self, name: str, path: Path, *, move: bool = True) -> str:

@@ -103,7 +103,8 @@ class TaskLifecycle:
         masked = state.masker.mask_value(outputs)
         self._debug.last_finished = (task, scope)
         rendered = state.masker.mask_value(ctx.rendered) if ctx.rendered else {}
-        return state.set_task_state(task_run.id, end, outputs=masked, attempts=attempts, rendered=rendered)
+        return state.set_task_state(task_run.id, end, outputs=masked, attempts=attempts, rendered=rendered,
+                                    runner=ctx.runner)
 
     def add_stand_in(self, stand_in: TaskStandIn) -> None:
         """A stand-in given while the run goes (the workbench's answer at a pause before it)."""

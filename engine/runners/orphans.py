@@ -123,9 +123,9 @@ def kill_marked_processes(markers: Collection[str], pids: Iterable[int] | None,
     Repeats while it finds some, as a marked process may fork while being hunted.
     Returns the pids killed.
     """
-    needles = [f"{variable}={m}\0".encode() for m in markers]
-    if not needles:
+    if not markers or pids is not None and not pids:  # nothing forked after the task: the usual case
         return []
+    needles = [f"{variable}={m}\0".encode() for m in markers]
     owned = f"{OWNER_VARIABLE}={owner}\0".encode() if owner is not None else None
     killed: list[int] = []
     skip = {os.getpid()}

@@ -35,6 +35,19 @@ class _Before:
     note: str | None
 
 
+_COMPARE: list[Callable[[Manifest, Manifest], ChangeSet]] = []
+
+
+def _compare() -> Callable[[Manifest, Manifest], ChangeSet]:
+    """`manifest.compare`, imported with the first task tracked (an import statement in `after`
+    costs a lookup in the import system per task)."""
+    if not _COMPARE:
+        from engine.workdir.manifest import compare
+
+        _COMPARE.append(compare)
+    return _COMPARE[0]
+
+
 def after_name(task_run_id: str) -> str:
     """The snapshot of the directory as a task left it (its "before" is named by its run id)."""
     return f"{task_run_id}.after"
@@ -87,8 +100,6 @@ class WorkdirTracker:
 
     def after(self, task_run_id: str, task_id: str, directory: Path) -> ChangeSet | None:
         """Publish the task's changes; returns the ChangeSet (None if `before` never ran)."""
-        from engine.workdir.manifest import compare
-
         with self._lock:
             before = self._pending.pop(task_run_id, None)
         if before is None:
@@ -104,7 +115,7 @@ class WorkdirTracker:
             manifest = before.manifest
         else:
             manifest = self._update(key, before.manifest, dirty)
-        changes = compare(before.manifest, manifest)
+        changes = _compare()(before.manifest, manifest)
         name = after_name(task_run_id)
         stored, _note = self._record(task_run_id, task_id, name, directory, manifest)
         with self._lock:
