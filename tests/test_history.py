@@ -208,20 +208,3 @@ def test_low_on_space_compares_the_free_space_of_the_history_disk_with_the_limit
     finally:
         history.close()
 
-
-def test_a_batch_of_more_task_runs_than_one_statement_takes_writes_every_one_in_order(tmp_path: Path):
-    """Rows go to SQLite a few at a time (UPSERT_CHUNK): an odd count past a multiple of
-    it leaves a last, short statement, and every row keeps its place."""
-    from engine.core.records import TaskRun
-    from engine.store.history_rows import UPSERT_CHUNK, upsert_task_runs
-    from engine.store.secrets import Masker
-
-    count = 3 * UPSERT_CHUNK + 1
-    runs = [TaskRun(id=f"run{i}", execution_id="E", task_id=f"t{i}", task_type="x").with_state(State.SUCCESS)
-            for i in range(count)]
-    history = History(tmp_path / "history.db")
-    history.close()
-    db = connect(tmp_path / "history.db")
-    upsert_task_runs(db, zip(runs, range(1, count + 1), strict=True), Masker())
-    stored = db.execute("SELECT id, seq, state FROM task_runs ORDER BY seq").fetchall()
-    assert stored == [(f"run{i}", i + 1, "SUCCESS") for i in range(count)]

@@ -92,28 +92,16 @@ _UPSERT_TASK_RUN = (
 
 def upsert_task_runs(connection: sqlite3.Connection, task_runs: Iterable[tuple[TaskRun, int]],
                      masker: Masker) -> None:
-    """Task runs' rows, inserted or brought up to date (each with its `seq`: the order runs
-    were first seen), UPSERT_CHUNK rows per statement."""
-    rows = []
-    for task_run, seq in task_runs:
-        rows.append((
-            task_run.id, task_run.execution_id, seq, task_run.task_id, task_run.task_type,
-            task_run.parent_task_run_id, task_run.value, to_json_text(list(task_run.value_path)),
-            task_run.state.value, _histories_text(task_run.histories),
-            masked_json(masker, task_run.outputs), task_run.attempts, task_run.runner,
-            task_run.working_dir, to_json_text(list(task_run.metrics)), int(task_run.mocked),
-            task_run.paused_seconds, masked_json(masker, task_run.rendered) if task_run.rendered else None))
-        if len(rows) == UPSERT_CHUNK:
-            connection.executemany(_UPSERT_TASK_RUN, rows)
-            rows = []
-    if rows:
-        connection.executemany(_UPSERT_TASK_RUN, rows)
-
-
-UPSERT_CHUNK = 2
-"""Rows built between two statements. SQLite runs without the GIL, Python's row building
-holds it: a batch of a hundred task runs built in one go kept the executor thread, back
-from starting a task's process, waiting for the GIL for a third of a millisecond."""
+    """Task runs' rows, inserted or brought up to date in one statement (each with its `seq`:
+    the order runs were first seen)."""
+    connection.executemany(_UPSERT_TASK_RUN, [
+        (task_run.id, task_run.execution_id, seq, task_run.task_id, task_run.task_type,
+         task_run.parent_task_run_id, task_run.value, to_json_text(list(task_run.value_path)),
+         task_run.state.value, _histories_text(task_run.histories),
+         masked_json(masker, task_run.outputs), task_run.attempts, task_run.runner,
+         task_run.working_dir, to_json_text(list(task_run.metrics)), int(task_run.mocked),
+         task_run.paused_seconds, masked_json(masker, task_run.rendered) if task_run.rendered else None)
+        for task_run, seq in task_runs])
 
 
 def masked_json(masker: Masker, value: Any) -> str:
