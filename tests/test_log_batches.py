@@ -7,6 +7,7 @@ import io
 import os
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 
 from engine.cli.output import LogPrinter
@@ -238,3 +239,34 @@ def test_line_splitter_cuts_a_huge_line_into_pieces_before_the_lines_after_it():
     splitter.feed(b"\nnext\n")
     assert [len(piece) for piece in got[:-1]] == [MAX_CHUNK, 3 * (MAX_CHUNK // 2 + 1) - MAX_CHUNK]
     assert got[-1] == "next"
+
+
+def test_a_writer_past_its_window_goes_when_the_executor_blocks_on_a_process():
+    """`until_idle`: the window has passed, the writer waits for `idle()` (the executor now
+    waits for its task's process) rather than taking the GIL while the executor is busy."""
+    queue = WriteQueue(max_lines=100, window_seconds=0.0, until_idle=True, idle_grace_seconds=3600.0)
+    taken: list[list[str]] = []
+    queue.put("event")
+    writer = threading.Thread(target=lambda: taken.append(queue.take()), daemon=True)
+    writer.start()
+    deadline = time.monotonic() + 60
+    while not queue.waiting_for_idle and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert queue.waiting_for_idle and writer.is_alive()
+    queue.idle()
+    writer.join(60)
+    assert taken == [["event"]]
+
+
+def test_a_writer_told_of_no_idle_moment_goes_one_window_later():
+    queue = WriteQueue(max_lines=100, window_seconds=0.05, until_idle=True)
+    queue.put("event")
+    assert queue.take() == ["event"]  # a Return-only flow: no process, no idle(), yet written
+
+
+def test_idle_with_no_writer_waiting_changes_nothing():
+    queue = WriteQueue(max_lines=100, window_seconds=3600.0, until_idle=True)
+    queue.idle()
+    queue.put("event")
+    queue.put_urgent("flush")
+    assert queue.take() == ["event", "flush"]

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core.process_waits import process_wait_begins
 from engine.runners.line_splitter import MAX_CHUNK, LinesHandler, LineSplitter, one_by_one
 from engine.runners.orphans import (
     MARKER_VARIABLE,
@@ -138,6 +139,7 @@ class _Supervision:
     def run(self) -> ProcessResult:
         stopped = False
         try:
+            process_wait_begins()
             stopped = self._until_exit()
             # The main process is a zombie, not reaped: its group id cannot be reused yet.
             _signal_group(self.proc.pid, signal.SIGKILL)

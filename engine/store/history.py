@@ -29,6 +29,7 @@ from engine.core.events import (
     TaskFilesChanged,
     TaskRunChanged,
 )
+from engine.core.process_waits import on_process_wait
 from engine.core.records import Execution, TaskRun, iso, utcnow
 from engine.core.states import State
 from engine.store.disk_reserve import DiskReserve
@@ -207,9 +208,9 @@ class History:
         self._space_checked_at = -self.SPACE_CHECK_SECONDS
         self._low_space = False
         self._read_lock = threading.Lock()
-        # Bounded in lines: during a log flood the publisher waits for the writer instead of
-        # the queue growing by hundreds of megabytes.
-        self._queue = WriteQueue(self.MAX_BACKLOG, self.BATCH_SECONDS)
+        # Bounded in lines: in a log flood the publisher waits for the writer (no queue of 100s of MB).
+        self._queue = WriteQueue(self.MAX_BACKLOG, self.BATCH_SECONDS, until_idle=True)
+        self._unhook_waits = on_process_wait(self._queue.idle)  # see engine.core.process_waits
         self._seq = 0
         self._writer = threading.Thread(target=self._write_loop, name="history-writer", daemon=True)
         self._closed = False
@@ -245,8 +246,7 @@ class History:
 
     @property
     def backlog(self) -> int:
-        """Log lines and events waiting for the writer (a UI may slow a flooding task down on
-        it); the batch being written is not counted."""
+        """Lines and events waiting for the writer, not the batch being written (a UI may slow a flood on it)."""
         return self._queue.backlog
 
     def flush(self, timeout: float = 30.0) -> None:
@@ -262,6 +262,7 @@ class History:
             return
         self.flush()
         self._closed = True
+        self._unhook_waits()
         self._queue.put_urgent(None)
         self._writer.join(10)
         with self._read_lock:  # a reader thread (the workbench's) may be mid-query: closing

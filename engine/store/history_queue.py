@@ -24,9 +24,17 @@ class WriteQueue:
 
     EAGER_ITEMS = 256
 
-    def __init__(self, max_lines: int, window_seconds: float) -> None:
+    def __init__(self, max_lines: int, window_seconds: float, *, until_idle: bool = False,
+                 idle_grace_seconds: float | None = None) -> None:
         self._max = max_lines
         self._window = window_seconds
+        # With `until_idle`, a window that has passed is waited out a little longer (one more
+        # window, or `idle_grace_seconds`, at most) for `idle()`: the writer then runs while
+        # the executor is blocked on a task's process.
+        self._idle_grace = (window_seconds if idle_grace_seconds is None else idle_grace_seconds) \
+            if until_idle else 0.0
+        self._waiting_for_idle = False
+        self._idle = False
         self._items: deque[Any] = deque()
         self._lines = 0
         self._writing = 0
@@ -57,22 +65,39 @@ class WriteQueue:
 
     def take(self) -> list[Any]:
         """Everything queued, oldest first, once the first item's window has passed (at once
-        for an urgent item or a full backlog). Blocks while nothing is queued."""
+        for an urgent item or a full backlog) and, with `until_idle`, at the first `idle()`
+        after that or a window later. Blocks while nothing is queued."""
         with self._ready:
             while not self._items:
                 self._ready.wait()
             deadline = self._first_at + self._window
+            latest = deadline + self._idle_grace
+            self._idle = False
             while not self._urgent and self._lines < self._max and len(self._items) < self.EAGER_ITEMS:
-                left = deadline - time.monotonic()
-                if left <= 0:
+                now = time.monotonic()
+                if now >= latest or (now >= deadline and self._idle):
                     break
-                self._ready.wait(left)
+                self._waiting_for_idle = now >= deadline
+                self._ready.wait((latest if self._waiting_for_idle else deadline) - now)
+            self._waiting_for_idle = False
             batch = list(self._items)
             self._items.clear()
             self._writing, self._lines = self._lines, 0
             self._urgent = False
             self._ready.notify_all()  # producers held by the bound go on
             return batch
+
+    def idle(self) -> None:
+        """The executor blocks now: a writer waiting for that goes (cheap when none waits)."""
+        if self._waiting_for_idle:
+            with self._ready:
+                self._idle = True
+                self._ready.notify_all()
+
+    @property
+    def waiting_for_idle(self) -> bool:
+        """Whether the writer's window has passed and it waits for `idle()` (or one more window)."""
+        return self._waiting_for_idle
 
     def written(self) -> None:
         """The batch last taken is written."""

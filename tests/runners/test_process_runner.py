@@ -282,3 +282,27 @@ def test_a_failing_on_line_still_kills_the_process(tmp_path):
     with pytest.raises(RuntimeError, match="boom"):
         run(["sh", "-c", f"echo $$ > {pid_file}; echo boom; sleep 30"], tmp_path, explode)
     assert wait_dead([int(pid_file.read_text())]) == []
+
+
+
+def test_the_process_wait_hooks_hear_once_per_process_while_it_runs(tmp_path):
+    """The history writer is told when the executor blocks on a process (engine.core.process_waits):
+    once per process, while it runs (this one waits for a file the test makes only once told)."""
+    from engine.core.process_waits import on_process_wait
+
+    told = threading.Event()
+    calls: list[int] = []
+    remove = on_process_wait(lambda: (calls.append(1), told.set()))
+    flag = tmp_path / "go"
+    outcome: list[tuple[ProcessResult, Lines]] = []
+    try:
+        runner = threading.Thread(target=lambda: outcome.append(
+            sh(wait_for_file(flag, "released", "timed-out"), tmp_path)))
+        runner.start()
+        assert told.wait(60), "the hook never heard of the process"
+        flag.touch()
+        runner.join(120)
+    finally:
+        remove()
+    result, lines = outcome[0]
+    assert (result.exit_code, lines.of("stdout"), calls) == (0, ["released"], [1])
