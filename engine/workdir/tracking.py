@@ -35,19 +35,6 @@ class _Before:
     note: str | None
 
 
-_COMPARE: list[Callable[[Manifest, Manifest], ChangeSet]] = []
-
-
-def _compare() -> Callable[[Manifest, Manifest], ChangeSet]:
-    """`manifest.compare`, imported with the first task tracked (an import statement in `after`
-    costs a lookup in the import system per task)."""
-    if not _COMPARE:
-        from engine.workdir.manifest import compare
-
-        _COMPARE.append(compare)
-    return _COMPARE[0]
-
-
 def after_name(task_run_id: str) -> str:
     """The snapshot of the directory as a task left it (its "before" is named by its run id)."""
     return f"{task_run_id}.after"
@@ -58,8 +45,10 @@ class WorkdirTracker:
 
     def __init__(self, snapshots_root: Path, execution_id: str, cap_bytes: int,
                  publish: Callable[[Event], None], log: LogFunction, watch: bool = True) -> None:
+        from engine.workdir.manifest import compare
         from engine.workdir.snapshots import ExecutionSnapshots
 
+        self._compare = compare  # imported here, not in `after`: an import statement costs per task
         self.snapshots = ExecutionSnapshots(snapshots_root, execution_id, cap_bytes)
         self._execution_id = execution_id
         self._publish = publish
@@ -115,7 +104,7 @@ class WorkdirTracker:
             manifest = before.manifest
         else:
             manifest = self._update(key, before.manifest, dirty)
-        changes = _compare()(before.manifest, manifest)
+        changes = self._compare(before.manifest, manifest)
         name = after_name(task_run_id)
         stored, _note = self._record(task_run_id, task_id, name, directory, manifest)
         with self._lock:
